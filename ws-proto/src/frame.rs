@@ -1,0 +1,313 @@
+//! Frame headers (RFC 6455 §5.2): opcodes, decoding with nom (streaming: running out of
+//! bytes is a normal outcome), and encoding into a caller buffer.
+//!
+//! ```text
+//!  0               1               2               3
+//!  0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7
+//! +-+-+-+-+-------+-+-------------+-------------------------------+
+//! |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+//! |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+//! |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+//! | |1|2|3|       |K|             |                               |
+//! +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+//! ```
+
+use nom::{
+    bytes::streaming::take,
+    number::streaming::{be_u16, be_u64, be_u8},
+    IResult, Parser,
+};
+
+use crate::Error;
+
+/// Longest possible header: 2 fixed bytes, 8 length bytes, 4 mask bytes.
+pub const MAX_HEADER_LEN: usize = 14;
+
+/// Largest control frame payload.
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// Header bit and field positions.
+mod field {
+    pub const FIN: u8 = 0x80;
+    pub const RSV: u8 = 0x70;
+    pub const OPCODE: u8 = 0x0F;
+    pub const MASK: u8 = 0x80;
+    pub const LEN: u8 = 0x7F;
+    /// 7-bit length values that announce a 16-bit or 64-bit extended length.
+    pub const LEN_16: u8 = 126;
+    pub const LEN_64: u8 = 127;
+}
+
+/// A frame opcode (RFC 6455 §5.2); reserved values are rejected when decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum Opcode {
+    /// Continues a fragmented message.
+    Continuation = 0x0,
+    /// First frame of a UTF-8 text message.
+    Text = 0x1,
+    /// First frame of a binary message.
+    Binary = 0x2,
+    /// Starts or answers the closing handshake.
+    Close = 0x8,
+    /// Asks for a pong.
+    Ping = 0x9,
+    /// Answers a ping, or an unsolicited heartbeat.
+    Pong = 0xA,
+}
+
+impl Opcode {
+    /// Decodes a 4-bit opcode; 3-7 and 0xB-0xF are reserved.
+    pub const fn from_u8(bits: u8) -> Result<Self, Error> {
+        Ok(match bits {
+            0x0 => Self::Continuation,
+            0x1 => Self::Text,
+            0x2 => Self::Binary,
+            0x8 => Self::Close,
+            0x9 => Self::Ping,
+            0xA => Self::Pong,
+            _ => return Err(Error::ReservedOpcode),
+        })
+    }
+
+    /// Close, ping and pong are control frames: short, never fragmented.
+    pub const fn is_control(self) -> bool {
+        (self as u8) & 0x8 != 0
+    }
+}
+
+/// A decoded frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FrameHeader {
+    /// Last frame of its message.
+    pub fin: bool,
+    /// RSV1-3 as they appear in the first byte (bits 6-4), zero without extensions.
+    pub rsv: u8,
+    /// What the frame carries.
+    pub opcode: Opcode,
+    /// Masking key: present on every client-to-server frame, absent otherwise.
+    pub mask: Option<[u8; 4]>,
+    /// Payload length in bytes.
+    pub len: u64,
+}
+
+impl FrameHeader {
+    /// Decodes a header from the start of `bytes`.
+    ///
+    /// `Ok(None)` when more bytes are needed; `Ok(Some((header, header_len)))` otherwise.
+    /// Reserved opcodes and 64-bit lengths with the top bit set are errors; everything
+    /// else (reserved bits, masking rules, control frame limits) is checked by the
+    /// connection, which knows the role and the negotiated extensions.
+    pub fn decode(bytes: &[u8]) -> Result<Option<(Self, usize)>, Error> {
+        match parse(bytes) {
+            Ok((rest, header)) => {
+                let header = header?;
+                Ok(Some((header, bytes.len() - rest.len())))
+            }
+            Err(nom::Err::Incomplete(_)) => Ok(None),
+            // Streaming number and byte parsers only ever report Incomplete.
+            Err(_) => Err(Error::ReservedOpcode),
+        }
+    }
+
+    /// Encoded length of this header.
+    pub const fn encoded_len(&self) -> usize {
+        let ext = if self.len < field::LEN_16 as u64 {
+            0
+        } else if self.len <= u16::MAX as u64 {
+            2
+        } else {
+            8
+        };
+        2 + ext + if self.mask.is_some() { 4 } else { 0 }
+    }
+
+    /// Writes the header to the start of `out`, using the shortest length encoding.
+    ///
+    /// Returns the number of bytes written, or [`Error::BufferTooSmall`].
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        let mut bytes = [0u8; MAX_HEADER_LEN];
+        bytes[0] = if self.fin { field::FIN } else { 0 } | (self.rsv & field::RSV) | self.opcode as u8;
+        let mask_bit = if self.mask.is_some() { field::MASK } else { 0 };
+        let mut n = 2;
+        if self.len < u64::from(field::LEN_16) {
+            bytes[1] = mask_bit | self.len as u8;
+        } else if let Ok(len) = u16::try_from(self.len) {
+            bytes[1] = mask_bit | field::LEN_16;
+            bytes[2..4].copy_from_slice(&len.to_be_bytes());
+            n = 4;
+        } else {
+            bytes[1] = mask_bit | field::LEN_64;
+            bytes[2..10].copy_from_slice(&self.len.to_be_bytes());
+            n = 10;
+        }
+        if let Some(key) = self.mask {
+            if let Some(dst) = bytes.get_mut(n..n + 4) {
+                dst.copy_from_slice(&key);
+            }
+            n += 4;
+        }
+        let src = bytes.get(..n).ok_or(Error::BufferTooSmall)?;
+        out.get_mut(..n).ok_or(Error::BufferTooSmall)?.copy_from_slice(src);
+        Ok(n)
+    }
+}
+
+/// The nom parser: the outer `IResult` says whether enough bytes are present, the inner
+/// `Result` whether the header is acceptable.
+fn parse(i: &[u8]) -> IResult<&[u8], Result<FrameHeader, Error>> {
+    let (i, (b0, b1)) = (be_u8, be_u8).parse(i)?;
+    let (i, len) = match b1 & field::LEN {
+        field::LEN_16 => be_u16.map(u64::from).parse(i)?,
+        field::LEN_64 => be_u64(i)?,
+        short => (i, u64::from(short)),
+    };
+    let (i, mask) = if b1 & field::MASK != 0 {
+        let (i, key) = take(4usize).parse(i)?;
+        (i, <[u8; 4]>::try_from(key).ok())
+    } else {
+        (i, None)
+    };
+    let header = match Opcode::from_u8(b0 & field::OPCODE) {
+        Err(e) => Err(e),
+        Ok(_) if len > i64::MAX as u64 => Err(Error::LengthOverflow),
+        Ok(opcode) => Ok(FrameHeader { fin: b0 & field::FIN != 0, rsv: b0 & field::RSV, opcode, mask, len }),
+    };
+    Ok((i, header))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6455 §5.7 examples: (wire bytes, header, payload after unmasking).
+    static RFC_EXAMPLES: &[(&[u8], FrameHeader, &[u8])] = &[
+        // A single-frame unmasked text message
+        (
+            &[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f],
+            FrameHeader { fin: true, rsv: 0, opcode: Opcode::Text, mask: None, len: 5 },
+            b"Hello",
+        ),
+        // A single-frame masked text message
+        (
+            &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58],
+            FrameHeader {
+                fin: true,
+                rsv: 0,
+                opcode: Opcode::Text,
+                mask: Some([0x37, 0xfa, 0x21, 0x3d]),
+                len: 5,
+            },
+            b"Hello",
+        ),
+        // A fragmented unmasked text message: "Hel" then "lo"
+        (
+            &[0x01, 0x03, 0x48, 0x65, 0x6c],
+            FrameHeader { fin: false, rsv: 0, opcode: Opcode::Text, mask: None, len: 3 },
+            b"Hel",
+        ),
+        (
+            &[0x80, 0x02, 0x6c, 0x6f],
+            FrameHeader { fin: true, rsv: 0, opcode: Opcode::Continuation, mask: None, len: 2 },
+            b"lo",
+        ),
+        // Unmasked ping with "Hello"
+        (
+            &[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f],
+            FrameHeader { fin: true, rsv: 0, opcode: Opcode::Ping, mask: None, len: 5 },
+            b"Hello",
+        ),
+        // Masked pong with "Hello"
+        (
+            &[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58],
+            FrameHeader {
+                fin: true,
+                rsv: 0,
+                opcode: Opcode::Pong,
+                mask: Some([0x37, 0xfa, 0x21, 0x3d]),
+                len: 5,
+            },
+            b"Hello",
+        ),
+    ];
+
+    #[test]
+    fn test_parse_rfc_examples() {
+        for (wire, header, payload) in RFC_EXAMPLES {
+            let (got, n) = FrameHeader::decode(wire).unwrap().unwrap();
+            assert_eq!(&got, header);
+            let mut body = wire[n..].to_vec();
+            if let Some(key) = got.mask {
+                crate::mask::apply(&mut body, key, 0);
+            }
+            assert_eq!(&body[..], *payload);
+        }
+    }
+
+    #[test]
+    fn test_emit_rfc_examples() {
+        for (wire, header, payload) in RFC_EXAMPLES {
+            let mut out = [0u8; 32];
+            let n = header.encode(&mut out).unwrap();
+            let mut body = payload.to_vec();
+            if let Some(key) = header.mask {
+                crate::mask::apply(&mut body, key, 0);
+            }
+            out[n..n + body.len()].copy_from_slice(&body);
+            assert_eq!(&out[..n + body.len()], *wire);
+        }
+    }
+
+    #[test]
+    fn rfc_256_byte_and_64k_binary_lengths() {
+        // "256 bytes binary message in a single unmasked frame": 0x82 0x7E 0x0100
+        let (h, n) = FrameHeader::decode(&[0x82, 0x7e, 0x01, 0x00]).unwrap().unwrap();
+        assert_eq!((h.opcode, h.len, n), (Opcode::Binary, 256, 4));
+        // "64KiB binary message in a single unmasked frame": 0x82 0x7F 0x0000000000010000
+        let wire = [0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0];
+        let (h, n) = FrameHeader::decode(&wire).unwrap().unwrap();
+        assert_eq!((h.len, n), (65536, 10));
+        let mut out = [0u8; 14];
+        assert_eq!(h.encode(&mut out), Ok(10));
+        assert_eq!(out[..10], wire);
+    }
+
+    #[test]
+    fn partial_headers_need_more() {
+        let wire = [0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4];
+        for cut in 0..wire.len() {
+            assert_eq!(FrameHeader::decode(&wire[..cut]), Ok(None), "cut {cut}");
+        }
+        assert!(FrameHeader::decode(&wire).unwrap().is_some());
+    }
+
+    #[test]
+    fn bad_headers() {
+        assert_eq!(FrameHeader::decode(&[0x83, 0x00]), Err(Error::ReservedOpcode));
+        assert_eq!(FrameHeader::decode(&[0x8b, 0x00]), Err(Error::ReservedOpcode));
+        let huge = [0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(FrameHeader::decode(&huge), Err(Error::LengthOverflow));
+    }
+
+    #[test]
+    fn encode_into_short_buffer_fails_cleanly() {
+        let h =
+            FrameHeader { fin: true, rsv: 0, opcode: Opcode::Binary, mask: Some([1, 2, 3, 4]), len: 70000 };
+        assert_eq!(h.encoded_len(), 14);
+        assert_eq!(h.encode(&mut [0u8; 13]), Err(Error::BufferTooSmall));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn header_round_trip(fin: bool, op in 0usize..6, mask: Option<[u8; 4]>, len in 0u64..(1 << 63)) {
+            let opcode = [Opcode::Continuation, Opcode::Text, Opcode::Binary, Opcode::Close, Opcode::Ping, Opcode::Pong][op];
+            let h = FrameHeader { fin, rsv: 0, opcode, mask, len };
+            let mut out = [0u8; MAX_HEADER_LEN];
+            let n = h.encode(&mut out).unwrap();
+            proptest::prop_assert_eq!(n, h.encoded_len());
+            proptest::prop_assert_eq!(FrameHeader::decode(&out[..n]), Ok(Some((h, n))));
+        }
+    }
+}
