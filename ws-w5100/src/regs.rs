@@ -1,0 +1,296 @@
+//! W5100 register map: addresses, bit fields, socket commands and socket states.
+//!
+//! Every number the driver (and the chip model) puts on the wire is named here once, after
+//! the W5100 datasheet (v1.2.x). Multi-byte registers are big-endian; the constant is the
+//! address of the first (most significant) byte.
+
+/// Number of hardware sockets on the chip.
+pub const SOCKETS: u8 = 4;
+
+/// Size of the whole address space the chip decodes (registers plus buffer memory).
+pub const ADDRESS_SPACE: usize = 0x8000;
+
+/// Mode register (1 byte).
+pub const MR: u16 = 0x0000;
+/// Gateway IP address register (4 bytes).
+pub const GAR: u16 = 0x0001;
+/// Subnet mask register (4 bytes).
+pub const SUBR: u16 = 0x0005;
+/// Source hardware (MAC) address register (6 bytes).
+pub const SHAR: u16 = 0x0009;
+/// Source IP address register (4 bytes).
+pub const SIPR: u16 = 0x000F;
+/// Interrupt register (1 byte).
+pub const IR: u16 = 0x0015;
+/// Interrupt mask register (1 byte).
+pub const IMR: u16 = 0x0016;
+/// Retry time register, in units of 100 µs (2 bytes).
+pub const RTR: u16 = 0x0017;
+/// Retry count register (1 byte).
+pub const RCR: u16 = 0x0019;
+/// RX memory size register: two bits per socket, socket 0 in the low bits (1 byte).
+pub const RMSR: u16 = 0x001A;
+/// TX memory size register: two bits per socket, socket 0 in the low bits (1 byte).
+pub const TMSR: u16 = 0x001B;
+
+/// RTR value after reset: 0x07D0 × 100 µs = 200 ms; the init read-back check expects it.
+pub const RTR_RESET: u16 = 0x07D0;
+/// RCR value after reset.
+pub const RCR_RESET: u8 = 0x08;
+/// RMSR/TMSR value after reset: 2 KiB for each socket.
+pub const MSR_RESET: u8 = 0x55;
+
+/// Base address of socket 0's register block.
+pub const SOCKET_BASE: u16 = 0x0400;
+/// Distance between two sockets' register blocks.
+pub const SOCKET_STRIDE: u16 = 0x0100;
+
+/// Base address of the TX buffer memory.
+pub const TX_BASE: u16 = 0x4000;
+/// Base address of the RX buffer memory.
+pub const RX_BASE: u16 = 0x6000;
+/// Size of each of the TX and RX memories, shared by the four sockets.
+pub const BUFFER_MEMORY: u16 = 0x2000;
+
+/// Address of register `offset` (one of the [`sn`] constants) of socket `n`.
+pub const fn socket_register(n: u8, offset: u16) -> u16 {
+    SOCKET_BASE.wrapping_add((n as u16).wrapping_mul(SOCKET_STRIDE)).wrapping_add(offset)
+}
+
+/// Per-socket register offsets, added to [`socket_register`]'s base (`Sn_*` in the datasheet).
+pub mod sn {
+    /// Sn_MR: socket mode (protocol and flags).
+    pub const MR: u16 = 0x00;
+    /// Sn_CR: socket command; the chip clears it when the command has been accepted.
+    pub const CR: u16 = 0x01;
+    /// Sn_IR: socket interrupt flags; write 1 to a bit to clear it.
+    pub const IR: u16 = 0x02;
+    /// Sn_SR: socket status (read only).
+    pub const SR: u16 = 0x03;
+    /// Sn_PORT: local port (2 bytes).
+    pub const PORT: u16 = 0x04;
+    /// Sn_DHAR: destination hardware address (6 bytes).
+    pub const DHAR: u16 = 0x06;
+    /// Sn_DIPR: destination IP address (4 bytes); the peer's address once connected.
+    pub const DIPR: u16 = 0x0C;
+    /// Sn_DPORT: destination port (2 bytes); the peer's port once connected.
+    pub const DPORT: u16 = 0x10;
+    /// Sn_MSSR: maximum segment size (2 bytes).
+    pub const MSSR: u16 = 0x12;
+    /// Sn_TX_FSR: free space in the TX ring (2 bytes, read only, read until stable).
+    pub const TX_FSR: u16 = 0x20;
+    /// Sn_TX_RD: where the chip will read the next byte to transmit (2 bytes, read only).
+    pub const TX_RD: u16 = 0x22;
+    /// Sn_TX_WR: where the host writes the next byte to transmit (2 bytes).
+    pub const TX_WR: u16 = 0x24;
+    /// Sn_RX_RSR: bytes received and not yet acknowledged with RECV (2 bytes, read only).
+    pub const RX_RSR: u16 = 0x26;
+    /// Sn_RX_RD: where the host reads the next received byte (2 bytes).
+    pub const RX_RD: u16 = 0x28;
+}
+
+/// Bits of the mode register [`MR`].
+pub mod mr {
+    /// Software reset; the chip clears it when the reset is done.
+    pub const RST: u8 = 0x80;
+    /// Ping block: do not answer ICMP echo requests.
+    pub const PB: u8 = 0x10;
+    /// PPPoE mode.
+    pub const PPPOE: u8 = 0x08;
+    /// Address auto-increment (parallel bus only).
+    pub const AI: u8 = 0x02;
+    /// Indirect bus interface mode (parallel bus only).
+    pub const IND: u8 = 0x01;
+}
+
+/// Bits of the common interrupt register [`IR`] and mask [`IMR`].
+pub mod ir {
+    /// IP address conflict detected.
+    pub const CONFLICT: u8 = 0x80;
+    /// Destination unreachable (ICMP).
+    pub const UNREACH: u8 = 0x40;
+    /// PPPoE connection closed.
+    pub const PPPOE: u8 = 0x20;
+    /// Socket `n` has a pending interrupt: bit `n` for socket 0..=3.
+    pub const fn socket(n: u8) -> u8 {
+        1 << (n & 0x03)
+    }
+}
+
+/// Bits of a socket mode register [`sn::MR`].
+pub mod sn_mr {
+    /// Mask of the protocol field.
+    pub const PROTOCOL: u8 = 0x0F;
+    /// Socket closed / unused.
+    pub const CLOSED: u8 = 0x00;
+    /// TCP.
+    pub const TCP: u8 = 0x01;
+    /// UDP.
+    pub const UDP: u8 = 0x02;
+    /// IP raw.
+    pub const IPRAW: u8 = 0x03;
+    /// MAC raw (socket 0 only).
+    pub const MACRAW: u8 = 0x04;
+    /// No delayed ACK (TCP).
+    pub const ND: u8 = 0x20;
+    /// Multicast (UDP).
+    pub const MULTI: u8 = 0x80;
+}
+
+/// Bits of a socket interrupt register [`sn::IR`].
+pub mod sn_ir {
+    /// Connection established.
+    pub const CON: u8 = 0x01;
+    /// FIN or RST received from the peer, or a disconnect completed.
+    pub const DISCON: u8 = 0x02;
+    /// Data received.
+    pub const RECV: u8 = 0x04;
+    /// ARP or TCP retransmission timed out.
+    pub const TIMEOUT: u8 = 0x08;
+    /// The last SEND command completed.
+    pub const SEND_OK: u8 = 0x10;
+    /// All bits, for clearing everything.
+    pub const ALL: u8 = 0x1F;
+}
+
+/// A socket command, written to [`sn::CR`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum Command {
+    /// Open the socket in the mode set in Sn_MR; TCP sockets go to INIT.
+    Open = 0x01,
+    /// Wait for a connection on Sn_PORT (TCP server).
+    Listen = 0x02,
+    /// Connect to Sn_DIPR:Sn_DPORT (TCP client).
+    Connect = 0x04,
+    /// Send FIN: graceful disconnect.
+    Discon = 0x08,
+    /// Close the socket at once.
+    Close = 0x10,
+    /// Transmit the bytes between Sn_TX_RD and Sn_TX_WR.
+    Send = 0x20,
+    /// Send a keep-alive probe.
+    SendKeep = 0x22,
+    /// Acknowledge received bytes up to Sn_RX_RD.
+    Recv = 0x40,
+}
+
+impl Command {
+    /// The value written to Sn_CR.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The command with this Sn_CR code, if any.
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0x01 => Some(Self::Open),
+            0x02 => Some(Self::Listen),
+            0x04 => Some(Self::Connect),
+            0x08 => Some(Self::Discon),
+            0x10 => Some(Self::Close),
+            0x20 => Some(Self::Send),
+            0x22 => Some(Self::SendKeep),
+            0x40 => Some(Self::Recv),
+            _ => None,
+        }
+    }
+}
+
+/// A socket state, read from [`sn::SR`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Status {
+    /// 0x00: the socket is closed.
+    Closed,
+    /// 0x13: opened in TCP mode, neither listening nor connected.
+    Init,
+    /// 0x14: waiting for a connection.
+    Listen,
+    /// 0x15: SYN sent (client connecting).
+    SynSent,
+    /// 0x16: SYN received (server side of a handshake in progress).
+    SynRecv,
+    /// 0x17: connected.
+    Established,
+    /// 0x18: FIN sent, waiting for the peer's.
+    FinWait,
+    /// 0x1A: both sides sent FIN at once.
+    Closing,
+    /// 0x1B: waiting out the connection's last segments.
+    TimeWait,
+    /// 0x1C: the peer sent FIN; we may still send and read buffered data.
+    CloseWait,
+    /// 0x1D: our FIN is sent after the peer's, waiting for its ACK.
+    LastAck,
+    /// Any other code (UDP, IPRAW, MACRAW, transient ARP states, ...).
+    Other(u8),
+}
+
+impl Status {
+    /// The status for an Sn_SR value.
+    pub const fn from_code(code: u8) -> Self {
+        match code {
+            0x00 => Self::Closed,
+            0x13 => Self::Init,
+            0x14 => Self::Listen,
+            0x15 => Self::SynSent,
+            0x16 => Self::SynRecv,
+            0x17 => Self::Established,
+            0x18 => Self::FinWait,
+            0x1A => Self::Closing,
+            0x1B => Self::TimeWait,
+            0x1C => Self::CloseWait,
+            0x1D => Self::LastAck,
+            other => Self::Other(other),
+        }
+    }
+
+    /// The Sn_SR value of this status.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Closed => 0x00,
+            Self::Init => 0x13,
+            Self::Listen => 0x14,
+            Self::SynSent => 0x15,
+            Self::SynRecv => 0x16,
+            Self::Established => 0x17,
+            Self::FinWait => 0x18,
+            Self::Closing => 0x1A,
+            Self::TimeWait => 0x1B,
+            Self::CloseWait => 0x1C,
+            Self::LastAck => 0x1D,
+            Self::Other(code) => code,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_register_addresses() {
+        assert_eq!(socket_register(0, sn::MR), 0x0400);
+        assert_eq!(socket_register(1, sn::SR), 0x0503);
+        assert_eq!(socket_register(3, sn::RX_RD), 0x0728);
+    }
+
+    #[test]
+    fn status_codes_round_trip() {
+        for code in 0..=u8::MAX {
+            assert_eq!(Status::from_code(code).code(), code);
+        }
+    }
+
+    #[test]
+    fn command_codes_round_trip() {
+        for code in 0..=u8::MAX {
+            if let Some(command) = Command::from_code(code) {
+                assert_eq!(command.code(), code);
+            }
+        }
+        assert_eq!(Command::from_code(0x22), Some(Command::SendKeep));
+    }
+}

@@ -1,0 +1,256 @@
+//! Hardware sockets: a small `Copy` handle, command issue, status and the ring buffers.
+//!
+//! The state lives in the chip; a [`Socket`] is only the index of one of its four register
+//! blocks. Every wait is a bounded poll that ends in an error instead of hanging on a chip
+//! that stopped answering.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use embedded_hal::spi::SpiDevice;
+
+use crate::bus::Bus;
+use crate::device::SocketMemory;
+use crate::regs::{self, sn, sn_ir, sn_mr, Command, Status};
+use crate::Error;
+
+/// How many times Sn_CR is polled for the chip to accept a command.
+const COMMAND_POLLS: usize = 1_000;
+
+/// One of the chip's four hardware sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Socket(u8);
+
+impl Socket {
+    /// Socket `index` (0..=3), if the chip has it.
+    pub const fn new(index: u8) -> Option<Self> {
+        if index < regs::SOCKETS {
+            Some(Self(index))
+        } else {
+            None
+        }
+    }
+
+    /// The socket's number, 0..=3.
+    pub const fn index(self) -> u8 {
+        self.0
+    }
+
+    /// All four sockets, in allocation order.
+    pub(crate) const ALL: [Socket; regs::SOCKETS as usize] = [Socket(0), Socket(1), Socket(2), Socket(3)];
+
+    /// Address of this socket's register at `offset` (one of [`regs::sn`]).
+    pub(crate) const fn reg(self, offset: u16) -> u16 {
+        regs::socket_register(self.0, offset)
+    }
+
+    /// Issue `command` and wait, bounded, for the chip to clear Sn_CR.
+    pub(crate) fn command<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+        command: Command,
+    ) -> Result<(), Error<SPI::Error>> {
+        bus.write(self.reg(sn::CR), command.code())?;
+        for _ in 0..COMMAND_POLLS {
+            if bus.read(self.reg(sn::CR))? == 0 {
+                return Ok(());
+            }
+        }
+        Err(Error::CommandTimeout)
+    }
+
+    /// The socket's current state.
+    pub(crate) fn status<SPI: SpiDevice>(self, bus: &mut Bus<SPI>) -> Result<Status, Error<SPI::Error>> {
+        Ok(Status::from_code(bus.read(self.reg(sn::SR))?))
+    }
+
+    /// The socket's interrupt flags ([`regs::sn_ir`]).
+    pub(crate) fn interrupts<SPI: SpiDevice>(self, bus: &mut Bus<SPI>) -> Result<u8, Error<SPI::Error>> {
+        bus.read(self.reg(sn::IR))
+    }
+
+    /// Clear the interrupt flags in `bits` (the chip clears a bit written as 1).
+    pub(crate) fn clear_interrupts<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+        bits: u8,
+    ) -> Result<(), Error<SPI::Error>> {
+        bus.write(self.reg(sn::IR), bits)
+    }
+
+    /// Close whatever the socket was doing, then open it in TCP mode on `port` (→ INIT).
+    pub(crate) fn open_tcp<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+        port: u16,
+    ) -> Result<(), Error<SPI::Error>> {
+        self.command(bus, Command::Close)?;
+        self.clear_interrupts(bus, sn_ir::ALL)?;
+        bus.write(self.reg(sn::MR), sn_mr::TCP)?;
+        bus.write_u16(self.reg(sn::PORT), port)?;
+        self.command(bus, Command::Open)?;
+        self.expect(bus, Status::Init)
+    }
+
+    /// Start listening (INIT → LISTEN).
+    ///
+    /// A client may arrive between the command and the status read, so a handshake in
+    /// progress or done counts as success too.
+    pub(crate) fn listen<SPI: SpiDevice>(self, bus: &mut Bus<SPI>) -> Result<(), Error<SPI::Error>> {
+        self.command(bus, Command::Listen)?;
+        match self.status(bus)? {
+            Status::Listen | Status::SynRecv | Status::Established | Status::CloseWait => Ok(()),
+            other => Err(Error::UnexpectedStatus(other.code())),
+        }
+    }
+
+    /// Start connecting to `remote` (INIT → SYNSENT); completion is seen in the status.
+    pub(crate) fn connect<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+        remote: SocketAddrV4,
+    ) -> Result<(), Error<SPI::Error>> {
+        bus.write_bytes(self.reg(sn::DIPR), &remote.ip().octets())?;
+        bus.write_u16(self.reg(sn::DPORT), remote.port())?;
+        self.command(bus, Command::Connect)
+    }
+
+    /// The peer's address (valid once a connection is established).
+    pub(crate) fn remote<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+    ) -> Result<SocketAddrV4, Error<SPI::Error>> {
+        let mut ip = [0; 4];
+        bus.read_bytes(self.reg(sn::DIPR), &mut ip)?;
+        let port = bus.read_u16(self.reg(sn::DPORT))?;
+        Ok(SocketAddrV4::new(Ipv4Addr::from(ip), port))
+    }
+
+    /// Copy as much of `data` as fits into the TX ring and advance Sn_TX_WR.
+    ///
+    /// Returns the number of bytes queued (0 when the ring is full). The caller issues SEND.
+    pub(crate) fn write_tx<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+        memory: &SocketMemory,
+        data: &[u8],
+    ) -> Result<usize, Error<SPI::Error>> {
+        let free = bus.read_u16_stable(self.reg(sn::TX_FSR))?.min(memory.tx_size);
+        let len = data.len().min(usize::from(free));
+        let Some(data) = data.get(..len) else {
+            return Ok(0);
+        };
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let wr = bus.read_u16(self.reg(sn::TX_WR))?;
+        ring_write(bus, memory.tx_base, memory.tx_size, wr, data)?;
+        // `len` fits in u16: it is at most `free`.
+        let advanced = wr.wrapping_add(u16::try_from(len).unwrap_or(0));
+        bus.write_u16(self.reg(sn::TX_WR), advanced)?;
+        Ok(len)
+    }
+
+    /// Bytes waiting in the RX ring.
+    pub(crate) fn rx_available<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+        memory: &SocketMemory,
+    ) -> Result<u16, Error<SPI::Error>> {
+        Ok(bus.read_u16_stable(self.reg(sn::RX_RSR))?.min(memory.rx_size))
+    }
+
+    /// Copy up to `available` received bytes into `buf`, advance Sn_RX_RD and issue RECV.
+    pub(crate) fn read_rx<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+        memory: &SocketMemory,
+        available: u16,
+        buf: &mut [u8],
+    ) -> Result<usize, Error<SPI::Error>> {
+        let len = buf.len().min(usize::from(available));
+        let Some(buf) = buf.get_mut(..len) else {
+            return Ok(0);
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let rd = bus.read_u16(self.reg(sn::RX_RD))?;
+        ring_read(bus, memory.rx_base, memory.rx_size, rd, buf)?;
+        let advanced = rd.wrapping_add(u16::try_from(len).unwrap_or(0));
+        bus.write_u16(self.reg(sn::RX_RD), advanced)?;
+        self.command(bus, Command::Recv)?;
+        Ok(len)
+    }
+
+    /// Fail with [`Error::UnexpectedStatus`] unless the socket is in `want`.
+    fn expect<SPI: SpiDevice>(self, bus: &mut Bus<SPI>, want: Status) -> Result<(), Error<SPI::Error>> {
+        let status = self.status(bus)?;
+        if status == want {
+            Ok(())
+        } else {
+            Err(Error::UnexpectedStatus(status.code()))
+        }
+    }
+}
+
+/// Split a ring access of `len` bytes at pointer `ptr` into the part before the end of the
+/// ring and the part that wraps to its start: `(offset, first_len)`.
+fn ring_split(size: u16, ptr: u16, len: usize) -> (u16, usize) {
+    let mask = size.wrapping_sub(1);
+    let offset = ptr & mask;
+    let to_end = usize::from(size.saturating_sub(offset));
+    (offset, len.min(to_end))
+}
+
+/// Write `data` into a ring of `size` bytes (a power of two) at `base`, starting at `ptr`.
+fn ring_write<SPI: SpiDevice>(
+    bus: &mut Bus<SPI>,
+    base: u16,
+    size: u16,
+    ptr: u16,
+    data: &[u8],
+) -> Result<(), Error<SPI::Error>> {
+    let (offset, first) = ring_split(size, ptr, data.len());
+    let (head, tail) = data.split_at_checked(first).unwrap_or((data, &[]));
+    bus.write_bytes(base.wrapping_add(offset), head)?;
+    bus.write_bytes(base, tail)
+}
+
+/// Read `buf.len()` bytes from a ring of `size` bytes (a power of two) at `base`, from `ptr`.
+fn ring_read<SPI: SpiDevice>(
+    bus: &mut Bus<SPI>,
+    base: u16,
+    size: u16,
+    ptr: u16,
+    buf: &mut [u8],
+) -> Result<(), Error<SPI::Error>> {
+    let (offset, first) = ring_split(size, ptr, buf.len());
+    let (head, tail) = match buf.split_at_mut_checked(first) {
+        Some(parts) => parts,
+        None => (buf, &mut [][..]),
+    };
+    bus.read_bytes(base.wrapping_add(offset), head)?;
+    bus.read_bytes(base, tail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_indices_are_checked() {
+        assert_eq!(Socket::new(3).map(Socket::index), Some(3));
+        assert_eq!(Socket::new(4), None);
+        assert_eq!(Socket::ALL[2].reg(sn::TX_WR), 0x0624);
+    }
+
+    #[test]
+    fn ring_split_wraps_at_the_end() {
+        assert_eq!(ring_split(2048, 0, 100), (0, 100));
+        assert_eq!(ring_split(2048, 2000, 100), (2000, 48));
+        assert_eq!(ring_split(2048, 2048 + 5, 10), (5, 10));
+        assert_eq!(ring_split(2048, u16::MAX, 2), (2047, 1));
+        assert_eq!(ring_split(1024, 1023, 1024), (1023, 1));
+    }
+}

@@ -1,0 +1,192 @@
+//! The driver against fake SPI devices: no chip, a broken bus.
+
+use core::convert::Infallible;
+
+use embedded_hal::spi::{self, ErrorKind, ErrorType, Operation, SpiDevice};
+use embedded_nal::TcpClientStack;
+use ws_w5100::{Error, NetConfig, SocketSizes, W5100};
+
+/// A bus with nothing on it: every byte read is the same level (pull-down or pull-up).
+struct Floating(u8);
+
+impl ErrorType for Floating {
+    type Error = Infallible;
+}
+
+impl SpiDevice for Floating {
+    fn transaction(&mut self, operations: &mut [Operation<'_, u8>]) -> Result<(), Infallible> {
+        for operation in operations {
+            match operation {
+                Operation::Read(words) | Operation::TransferInPlace(words) => words.fill(self.0),
+                Operation::Transfer(read, _) => read.fill(self.0),
+                Operation::Write(_) | Operation::DelayNs(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BusFault;
+
+impl spi::Error for BusFault {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Other
+    }
+}
+
+/// A bus whose controller reports an error on every transaction.
+struct Broken;
+
+impl ErrorType for Broken {
+    type Error = BusFault;
+}
+
+impl SpiDevice for Broken {
+    fn transaction(&mut self, _: &mut [Operation<'_, u8>]) -> Result<(), BusFault> {
+        Err(BusFault)
+    }
+}
+
+#[test]
+fn init_reports_a_chip_that_never_answers() {
+    for level in [0x00, 0xFF] {
+        let mut w5100 = W5100::new(Floating(level));
+        let result = w5100.init(&NetConfig::default(), &SocketSizes::default());
+        assert_eq!(result, Err(Error::NotAnswering), "bus reading 0x{level:02X}");
+        // Still unusable afterwards.
+        assert_eq!(w5100.socket().err(), Some(Error::NotInitialized));
+    }
+}
+
+#[test]
+fn init_passes_bus_errors_through() {
+    let mut w5100 = W5100::new(Broken);
+    let result = w5100.init(&NetConfig::default(), &SocketSizes::default());
+    assert_eq!(result, Err(Error::Spi(BusFault)));
+}
+
+#[test]
+fn stack_refuses_before_init() {
+    let mut w5100 = W5100::new(Floating(0));
+    assert_eq!(w5100.socket().err(), Some(Error::NotInitialized));
+}
+
+/// A register file that stores what is written, with socket commands played by a script:
+/// enough chip to reach the driver's rarer paths (timeouts, a stuck command register).
+struct Scripted {
+    mem: Vec<u8>,
+    /// Called on a write to Sn_CR with (memory, socket register base, command); returns
+    /// what Sn_CR reads back afterwards.
+    script: fn(&mut [u8], usize, u8) -> u8,
+}
+
+impl Scripted {
+    fn new(script: fn(&mut [u8], usize, u8) -> u8) -> Self {
+        let mut mem = vec![0; 0x8000];
+        mem[0x0017] = 0x07;
+        mem[0x0018] = 0xD0;
+        Self { mem, script }
+    }
+
+    fn frame(&mut self, frame: &mut [u8]) {
+        let [op, hi, lo, data] = [frame[0], frame[1], frame[2], frame[3]];
+        let addr = usize::from(u16::from_be_bytes([hi, lo])) % 0x8000;
+        match op {
+            0xF0 if addr == 0 => {} // MR: the reset completes at once.
+            0xF0 if (0x0400..0x0800).contains(&addr) && addr & 0xFF == 0x01 => {
+                let base = addr & !0xFF;
+                self.mem[addr] = (self.script)(&mut self.mem, base, data);
+            }
+            0xF0 if (0x0400..0x0800).contains(&addr) && addr & 0xFF == 0x02 => {
+                self.mem[addr] &= !data; // Sn_IR: write 1 to clear
+            }
+            0xF0 => self.mem[addr] = data,
+            0x0F => frame[3] = self.mem[addr],
+            _ => {}
+        }
+    }
+}
+
+impl ErrorType for Scripted {
+    type Error = Infallible;
+}
+
+impl SpiDevice for Scripted {
+    fn transaction(&mut self, operations: &mut [Operation<'_, u8>]) -> Result<(), Infallible> {
+        for operation in operations {
+            match operation {
+                Operation::TransferInPlace(words) if words.len() == 4 => self.frame(words),
+                Operation::Write(words) if words.len() == 4 => {
+                    let mut frame = [words[0], words[1], words[2], words[3]];
+                    self.frame(&mut frame);
+                }
+                _ => panic!("the driver sends one 4-byte frame per transaction"),
+            }
+        }
+        Ok(())
+    }
+}
+
+const SR: usize = 0x03;
+const IR: usize = 0x02;
+
+fn stack(script: fn(&mut [u8], usize, u8) -> u8) -> W5100<Scripted> {
+    let mut w5100 = W5100::new(Scripted::new(script));
+    w5100.init(&NetConfig::default(), &SocketSizes::default()).unwrap();
+    w5100
+}
+
+fn remote() -> core::net::SocketAddr {
+    "10.0.0.2:80".parse().unwrap()
+}
+
+#[test]
+fn connect_timeout_is_reported() {
+    let mut w5100 = stack(|mem, base, command| {
+        match command {
+            0x01 => mem[base + SR] = 0x13, // OPEN → INIT
+            0x04 => {
+                mem[base + SR] = 0x00; // CONNECT: ARP/SYN retries ran out
+                mem[base + IR] |= 0x08;
+            }
+            _ => {}
+        }
+        0
+    });
+    let mut socket = w5100.socket().unwrap();
+    assert_eq!(w5100.connect(&mut socket, remote()), Err(nb::Error::WouldBlock));
+    let result = w5100.connect(&mut socket, remote());
+    assert_eq!(result, Err(nb::Error::Other(Error::Timeout)));
+}
+
+#[test]
+fn send_timeout_is_reported_on_the_next_send() {
+    let mut w5100 = stack(|mem, base, command| {
+        match command {
+            0x01 => mem[base + SR] = 0x13,
+            0x04 => mem[base + SR] = 0x17,  // CONNECT → ESTABLISHED
+            0x20 => mem[base + IR] |= 0x08, // SEND: no SEND_OK, TIMEOUT instead
+            _ => {}
+        }
+        0
+    });
+    // Free space: 2 KiB in Sn_TX_FSR of socket 0.
+    w5100.spi_mut().mem[0x0420] = 0x08;
+    let mut socket = w5100.socket().unwrap();
+    assert_eq!(w5100.connect(&mut socket, remote()), Err(nb::Error::WouldBlock));
+    assert_eq!(w5100.connect(&mut socket, remote()), Ok(()));
+    assert_eq!(w5100.send(&mut socket, b"abc"), Ok(3));
+    assert_eq!(w5100.send(&mut socket, b"def"), Err(nb::Error::Other(Error::Timeout)));
+}
+
+#[test]
+fn a_stuck_command_register_is_an_error_not_a_hang() {
+    // Sn_CR never clears.
+    let mut w5100 = stack(|_, _, command| command);
+    let mut socket = w5100.socket().unwrap();
+    assert_eq!(w5100.connect(&mut socket, remote()), Err(nb::Error::Other(Error::CommandTimeout)));
+    let mut listener = w5100.socket().unwrap();
+    embedded_nal::TcpFullStack::bind(&mut w5100, &mut listener, 80).unwrap();
+    assert_eq!(embedded_nal::TcpFullStack::listen(&mut w5100, &mut listener), Err(Error::CommandTimeout));
+}
