@@ -501,6 +501,13 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
     pub fn abort(&mut self, stack: &mut S) {
         self.shut(stack);
     }
+
+    /// Ends the session and hands its buffers back for the next one, closing the socket
+    /// first if it is still open.
+    pub fn into_buffers(mut self, stack: &mut S) -> (&'b mut [u8], &'b mut [u8]) {
+        self.shut(stack);
+        (self.rx, self.tx)
+    }
 }
 
 /// Opens a TCP connection, blocking until it is established.

@@ -1,0 +1,27 @@
+//! The Autobahn client walk over the W5100 driver and its chip model.
+//!
+//! `cargo run --release -p ws-w5100 --features sim --example autobahn_client_sim [URL]`
+//! (default ws://127.0.0.1:9001)
+
+use std::net::Ipv4Addr;
+
+use ws_w5100::sim::W5100Sim;
+use ws_w5100::{NetConfig, SocketSizes, W5100};
+
+#[path = "../../ws-nal/examples/suite/mod.rs"]
+mod suite;
+
+fn main() {
+    let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let mut stack = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST));
+    let net = NetConfig { ip: Ipv4Addr::LOCALHOST, ..NetConfig::default() };
+    let result = stack
+        .init(&net, &SocketSizes::default())
+        .map_err(|e| format!("W5100 init: {e}"))
+        .and_then(|()| suite::parse_url(&url))
+        .and_then(|(addr, host)| suite::walk(&mut stack, addr, &host));
+    if let Err(e) = result {
+        eprintln!("autobahn_client_sim: {e}");
+        std::process::exit(1);
+    }
+}
