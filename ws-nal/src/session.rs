@@ -224,6 +224,23 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         Ok(self.take_event())
     }
 
+    /// A [`Reply`] for sending on the application's initiative (not in answer to an
+    /// event), once queued bytes have left: `WouldBlock` until then or while the opening
+    /// handshake is still running.
+    pub fn send_ready(&mut self, stack: &mut S, now_ms: u64) -> nb::Result<Reply<'_, R>, Error<S::Error>> {
+        match self.phase {
+            Phase::Open => {}
+            Phase::Done | Phase::Rejecting(_) => return Err(nb::Error::Other(Error::Closed)),
+            _ if self.conn.close_sent() => return Err(nb::Error::Other(Error::Ws(ws_proto::Error::Closed))),
+            _ => return Err(nb::Error::WouldBlock),
+        }
+        self.flush(stack, now_ms)?;
+        if self.tx_end > 0 {
+            return Err(nb::Error::WouldBlock);
+        }
+        Ok(Reply { conn: &mut self.conn, tx: self.tx, tx_end: &mut self.tx_end })
+    }
+
     /// Like [`poll`](Self::poll), but waits until there is an event, reading the clock
     /// before each attempt and calling `idle` whenever nothing can be done (sleep, `wfi`,
     /// or poll other sessions).
@@ -305,6 +322,9 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
                 Phase::AwaitRequest { .. } | Phase::AwaitResponse { .. } => {
                     if self.handshake()? {
                         return Ok(());
+                    }
+                    if matches!(self.phase, Phase::Rejecting(_)) {
+                        continue;
                     }
                 }
             }
