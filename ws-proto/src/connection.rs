@@ -663,12 +663,13 @@ impl<R: RngCore> Connection<R> {
         let total = header.encoded_len() + payload.len();
         let frame = tx.get_mut(..total).ok_or(Error::BufferTooSmall)?;
         let n = header.encode(frame)?;
-        let body = frame.get_mut(n..).unwrap_or_default();
+        // Taking exactly `payload.len()` bytes lets the compiler see the lengths match.
+        let body = frame.get_mut(n..n + payload.len()).ok_or(Error::BufferTooSmall)?;
         body.copy_from_slice(payload);
         if let Some(key) = mask {
             mask::apply(body, key, 0);
         }
-        Ok(total)
+        Ok(n + payload.len())
     }
 
     /// Whether this end has sent its close frame.

@@ -202,7 +202,7 @@ pub fn write_rejection(error: Error, out: &mut [u8]) -> Result<usize, Error> {
     let reason = error.reason();
     let mut w = Writer::new(out);
     w.put(b"HTTP/1.1 ")?;
-    w.put_decimal(u64::from(status))?;
+    w.put_decimal(u32::from(status))?;
     w.put(b" ")?;
     w.put(status_text(status).as_bytes())?;
     w.put(b"\r\nConnection: close\r\nContent-Type: text/plain\r\n")?;
@@ -210,7 +210,7 @@ pub fn write_rejection(error: Error, out: &mut [u8]) -> Result<usize, Error> {
         w.put(b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n")?;
     }
     w.put(b"Content-Length: ")?;
-    w.put_decimal(reason.len() as u64 + 1)?;
+    w.put_decimal(reason.len() as u32 + 1)?;
     w.put(b"\r\n\r\n")?;
     w.put(reason.as_bytes())?;
     w.put(b"\n")?;
@@ -369,8 +369,8 @@ impl<'b> Writer<'b> {
         Ok(())
     }
 
-    fn put_decimal(&mut self, mut n: u64) -> Result<(), Error> {
-        let mut digits = [0u8; 20];
+    fn put_decimal(&mut self, mut n: u32) -> Result<(), Error> {
+        let mut digits = [0u8; 10];
         let mut i = digits.len();
         loop {
             i -= 1;
