@@ -285,6 +285,11 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         }
         // Each pass either makes progress or returns; the bound is a safety net.
         for _ in 0..64 {
+            // Checked on every pass, not only when the stack would block: a peer that
+            // dribbles a byte at a time never lets it block.
+            if self.deadline_passed(now) {
+                return self.expire(stack);
+            }
             self.flush(stack, now)?;
             if self.ready.is_some() {
                 return Ok(());
@@ -473,23 +478,32 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
 
     /// Nothing can happen now: give up if a handshake deadline has passed.
     fn check_deadline(&mut self, stack: &mut S, now: u64) -> nb::Result<(), Error<S::Error>> {
+        if self.deadline_passed(now) {
+            self.expire(stack)
+        } else {
+            Err(nb::Error::WouldBlock)
+        }
+    }
+
+    fn deadline_passed(&self, now: u64) -> bool {
         match self.phase {
             Phase::AwaitRequest { deadline }
             | Phase::AwaitResponse { deadline, .. }
-            | Phase::Closing { deadline }
-                if now >= deadline =>
-            {
-                let closing = matches!(self.phase, Phase::Closing { .. });
-                self.shut(stack);
-                if closing {
-                    // The peer never finished the closing handshake: the session is over.
-                    self.ready = Some(Ready::Closed);
-                    return Ok(());
-                }
-                Err(nb::Error::Other(Error::Timeout))
-            }
-            _ => Err(nb::Error::WouldBlock),
+            | Phase::Closing { deadline } => now >= deadline,
+            _ => false,
         }
+    }
+
+    /// A handshake took too long: the opening one fails, the closing one just ends.
+    fn expire(&mut self, stack: &mut S) -> nb::Result<(), Error<S::Error>> {
+        let closing = matches!(self.phase, Phase::Closing { .. });
+        self.shut(stack);
+        if closing {
+            // The peer never finished the closing handshake: the session is over.
+            self.ready = Some(Ready::Closed);
+            return Ok(());
+        }
+        Err(nb::Error::Other(Error::Timeout))
     }
 
     /// The peer closed TCP (or the closing handshake is complete): close our side.
@@ -509,7 +523,16 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
     }
 
     fn shut(&mut self, stack: &mut S) {
-        if let Some(socket) = self.socket.take() {
+        if let Some(mut socket) = self.socket.take() {
+            // Closing with unread input makes TCP send a reset, which can destroy what we
+            // sent last (an HTTP error, a close frame) before the peer reads it: read and
+            // drop what has already arrived first (bounded).
+            for _ in 0..8 {
+                match stack.receive(&mut socket, self.rx) {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
+            }
             let _ = stack.close(socket);
         }
         self.phase = Phase::Done;

@@ -19,7 +19,7 @@ fn main() {
         .init(&net, &SocketSizes::default())
         .map_err(|e| format!("W5100 init: {e}"))
         .and_then(|()| suite::parse_url(&url))
-        .and_then(|(addr, host)| suite::walk(&mut stack, addr, &host));
+        .and_then(|(addr, host)| suite::walk(&mut stack, addr, &host, |_| {}));
     if let Err(e) = result {
         eprintln!("autobahn_client_sim: {e}");
         std::process::exit(1);

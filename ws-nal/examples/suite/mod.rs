@@ -14,9 +14,14 @@ const RX_LEN: usize = 4096;
 const TX_LEN: usize = 4096;
 
 /// Walks the suite at `ws://{host}`: case count, every case, then the reports.
-pub fn walk<S: TcpClientStack>(stack: &mut S, addr: SocketAddr, host: &str) -> Result<(), String> {
+pub fn walk<S: TcpClientStack>(
+    stack: &mut S,
+    addr: SocketAddr,
+    host: &str,
+    tune: impl Fn(&S::TcpSocket),
+) -> Result<(), String> {
     let started = Instant::now();
-    let count = match run(stack, addr, host, "/getCaseCount", started) {
+    let count = match run(stack, addr, host, "/getCaseCount", started, &tune) {
         Ok(Some(text)) => text.trim().parse::<u32>().unwrap_or(0),
         Ok(None) => 0,
         Err(e) => return Err(format!("getCaseCount: {e}")),
@@ -26,11 +31,12 @@ pub fn walk<S: TcpClientStack>(stack: &mut S, addr: SocketAddr, host: &str) -> R
     }
     println!("running {count} cases against ws://{host} as {AGENT}");
     for case in 1..=count {
-        if let Err(e) = run(stack, addr, host, &format!("/runCase?case={case}&agent={AGENT}"), started) {
+        if let Err(e) = run(stack, addr, host, &format!("/runCase?case={case}&agent={AGENT}"), started, &tune)
+        {
             eprintln!("case {case}: {e}");
         }
     }
-    run(stack, addr, host, &format!("/updateReports?agent={AGENT}"), started)
+    run(stack, addr, host, &format!("/updateReports?agent={AGENT}"), started, &tune)
         .map_err(|e| format!("updateReports: {e}"))?;
     println!("reports updated");
     Ok(())
@@ -44,9 +50,11 @@ fn run<S: TcpClientStack>(
     host: &str,
     path: &str,
     started: Instant,
+    tune: &impl Fn(&S::TcpSocket),
 ) -> Result<Option<String>, Error<S::Error>> {
     let clock = || started.elapsed().as_millis() as u64;
     let socket = connect(stack, addr)?;
+    tune(&socket);
     let (mut rx, mut tx) = ([0u8; RX_LEN], [0u8; TX_LEN]);
     let config = SessionConfig::default();
     let mut session = Session::client(socket, host, path, rand::rng(), &mut rx, &mut tx, config, clock())?;
