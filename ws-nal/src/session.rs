@@ -139,7 +139,12 @@ pub struct Session<'b, 'c, S: TcpClientStack, R = NoRng> {
     tx_start: usize,
     tx_end: usize,
     ready: Option<Ready>,
+    /// The role's handshake parser (see `handshake`).
+    parse_head: HeadParser<'b, 'c, S, R>,
 }
+
+type HeadParser<'b, 'c, S, R> =
+    fn(&mut Session<'b, 'c, S, R>, Config) -> nb::Result<bool, Error<<S as TcpClientStack>::Error>>;
 
 impl<'b, 'c, S: TcpClientStack> Session<'b, 'c, S, NoRng> {
     /// Serves an accepted connection: waits for the client's request, answers it, and
@@ -152,7 +157,15 @@ impl<'b, 'c, S: TcpClientStack> Session<'b, 'c, S, NoRng> {
         now_ms: u64,
     ) -> Self {
         let deadline = now_ms.saturating_add(config.handshake_timeout_ms);
-        Self::new(socket, Connection::server(config.ws), config, Phase::AwaitRequest { deadline }, rx, tx)
+        Self::new(
+            socket,
+            Connection::server(config.ws),
+            config,
+            Phase::AwaitRequest { deadline },
+            Self::parse_request,
+            rx,
+            tx,
+        )
     }
 }
 
@@ -175,7 +188,15 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         let n = request.write(&key, tx)?;
         let deadline = now_ms.saturating_add(config.handshake_timeout_ms);
         let conn = Connection::client(config.ws, rng);
-        let mut session = Self::new(socket, conn, config, Phase::AwaitResponse { key, deadline }, rx, tx);
+        let mut session = Self::new(
+            socket,
+            conn,
+            config,
+            Phase::AwaitResponse { key, deadline },
+            Self::parse_response,
+            rx,
+            tx,
+        );
         session.tx_end = n;
         Ok(session)
     }
@@ -185,10 +206,12 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         conn: Connection<R>,
         config: SessionConfig<'c>,
         phase: Phase,
+        parse_head: HeadParser<'b, 'c, S, R>,
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Self {
         Self {
+            parse_head,
             socket: Some(socket),
             conn,
             config,
@@ -370,49 +393,56 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
     }
 
     /// Parses the handshake head once it is complete; true when an event is held.
+    ///
+    /// The role's parser is reached through a pointer set by the constructor, so a
+    /// server-only program never links the client's response parser, nor a client the
+    /// server's (about 2 KiB of flash each on a Cortex-M0).
     fn handshake(&mut self) -> nb::Result<bool, Error<S::Error>> {
         let mut ws = self.config.ws;
         ws.max_handshake_size = ws.max_handshake_size.min(self.rx.len());
+        (self.parse_head)(self, ws)
+    }
+
+    fn parse_request(&mut self, ws: Config) -> nb::Result<bool, Error<S::Error>> {
         let head = self.rx.get(..self.rx_end).unwrap_or_default();
-        match self.phase {
-            Phase::AwaitRequest { .. } => match handshake::Request::parse(head, &ws) {
-                Ok(None) => Ok(false),
-                Ok(Some((len, request))) => {
-                    let chosen = request.choose_protocol(self.config.protocols);
-                    let index = chosen.and_then(|p| self.config.protocols.iter().position(|s| *s == p));
-                    self.tx_end = request.accept(chosen, self.tx).map_err(|e| nb::Error::Other(e.into()))?;
-                    self.tx_start = 0;
-                    self.rx_start = len;
-                    self.phase = Phase::Open;
-                    self.ready = Some(Ready::Open(index));
-                    Ok(true)
-                }
-                Err(e) => {
-                    self.tx_end = handshake::write_rejection(e, self.tx).unwrap_or(0);
-                    self.tx_start = 0;
-                    self.phase = Phase::Rejecting(e);
-                    Ok(false)
-                }
-            },
-            Phase::AwaitResponse { key, .. } => {
-                match handshake::Response::parse(head, &key, self.config.protocols, &ws) {
-                    Ok(None) => Ok(false),
-                    Ok(Some((len, response))) => {
-                        let index = response
-                            .protocol
-                            .and_then(|p| self.config.protocols.iter().position(|s| *s == p));
-                        self.rx_start = len;
-                        self.phase = Phase::Open;
-                        self.ready = Some(Ready::Open(index));
-                        Ok(true)
-                    }
-                    Err(e) => {
-                        self.phase = Phase::Rejecting(e);
-                        Ok(false)
-                    }
-                }
+        match handshake::Request::parse(head, &ws) {
+            Ok(None) => Ok(false),
+            Ok(Some((len, request))) => {
+                let chosen = request.choose_protocol(self.config.protocols);
+                let index = chosen.and_then(|p| self.config.protocols.iter().position(|s| *s == p));
+                self.tx_end = request.accept(chosen, self.tx).map_err(|e| nb::Error::Other(e.into()))?;
+                self.tx_start = 0;
+                self.rx_start = len;
+                self.phase = Phase::Open;
+                self.ready = Some(Ready::Open(index));
+                Ok(true)
             }
-            _ => Ok(false),
+            Err(e) => {
+                self.tx_end = handshake::write_rejection(e, self.tx).unwrap_or(0);
+                self.tx_start = 0;
+                self.phase = Phase::Rejecting(e);
+                Ok(false)
+            }
+        }
+    }
+
+    fn parse_response(&mut self, ws: Config) -> nb::Result<bool, Error<S::Error>> {
+        let Phase::AwaitResponse { key, .. } = self.phase else { return Ok(false) };
+        let head = self.rx.get(..self.rx_end).unwrap_or_default();
+        match handshake::Response::parse(head, &key, self.config.protocols, &ws) {
+            Ok(None) => Ok(false),
+            Ok(Some((len, response))) => {
+                let index =
+                    response.protocol.and_then(|p| self.config.protocols.iter().position(|s| *s == p));
+                self.rx_start = len;
+                self.phase = Phase::Open;
+                self.ready = Some(Ready::Open(index));
+                Ok(true)
+            }
+            Err(e) => {
+                self.phase = Phase::Rejecting(e);
+                Ok(false)
+            }
         }
     }
 

@@ -28,12 +28,12 @@ pub const MAX_PROTOCOL_HEADERS: usize = 4;
 
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key ++ GUID)).
 pub fn accept_key(key: &[u8]) -> [u8; 28] {
-    let mut sha = sha1_smol::Sha1::new();
+    let mut sha = crate::sha1::Sha1::new();
     sha.update(key);
     sha.update(GUID);
     let mut out = [0u8; 28];
     // 20 bytes always encode to exactly 28 base64 characters.
-    let _ = base64::engine::general_purpose::STANDARD.encode_slice(sha.digest().bytes(), &mut out);
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(sha.digest(), &mut out);
     out
 }
 
@@ -178,14 +178,18 @@ impl<'a> Request<'a> {
             }
         }
         let accept = accept_key(self.key);
+        let (protocol_header, protocol): (&[u8], &[u8]) = match protocol {
+            Some(p) => (b"\r\nSec-WebSocket-Protocol: ", p.as_bytes()),
+            None => (b"", b""),
+        };
         let mut w = Writer::new(out);
-        w.put(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")?;
-        w.put(&accept)?;
-        if let Some(p) = protocol {
-            w.put(b"\r\nSec-WebSocket-Protocol: ")?;
-            w.put(p.as_bytes())?;
-        }
-        w.put(b"\r\n\r\n")?;
+        w.put_all(&[
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
+            &accept,
+            protocol_header,
+            protocol,
+            b"\r\n\r\n",
+        ])?;
         Ok(w.pos)
     }
 }
@@ -198,32 +202,25 @@ fn decodes_to_16_bytes(key: &[u8]) -> bool {
 /// Writes the HTTP error response for a request that failed with `error`: its status, a
 /// short plain-text reason, `Connection: close`, and for 426 the version the server speaks.
 pub fn write_rejection(error: Error, out: &mut [u8]) -> Result<usize, Error> {
-    let status = error.http_status().unwrap_or(400);
-    let reason = error.reason();
+    let (status_line, extra): (&[u8], &[u8]) = match error.http_status() {
+        Some(405) => (b"HTTP/1.1 405 Method Not Allowed\r\n", b""),
+        Some(426) => {
+            (b"HTTP/1.1 426 Upgrade Required\r\n", b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n")
+        }
+        Some(431) => (b"HTTP/1.1 431 Request Header Fields Too Large\r\n", b""),
+        _ => (b"HTTP/1.1 400 Bad Request\r\n", b""),
+    };
+    let reason = error.reason().as_bytes();
     let mut w = Writer::new(out);
-    w.put(b"HTTP/1.1 ")?;
-    w.put_decimal(u32::from(status))?;
-    w.put(b" ")?;
-    w.put(status_text(status).as_bytes())?;
-    w.put(b"\r\nConnection: close\r\nContent-Type: text/plain\r\n")?;
-    if status == 426 {
-        w.put(b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n")?;
-    }
-    w.put(b"Content-Length: ")?;
+    w.put_all(&[
+        status_line,
+        b"Connection: close\r\nContent-Type: text/plain\r\n",
+        extra,
+        b"Content-Length: ",
+    ])?;
     w.put_decimal(reason.len() as u32 + 1)?;
-    w.put(b"\r\n\r\n")?;
-    w.put(reason.as_bytes())?;
-    w.put(b"\n")?;
+    w.put_all(&[b"\r\n\r\n", reason, b"\n"])?;
     Ok(w.pos)
-}
-
-const fn status_text(status: u16) -> &'static str {
-    match status {
-        405 => "Method Not Allowed",
-        426 => "Upgrade Required",
-        431 => "Request Header Fields Too Large",
-        _ => "Bad Request",
-    }
 }
 
 /// The client's `Sec-WebSocket-Key`: 16 random bytes, base64-encoded.
@@ -362,6 +359,10 @@ impl<'b> Writer<'b> {
         Self { out, pos: 0 }
     }
 
+    fn put_all(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
+        parts.iter().try_for_each(|part| self.put(part))
+    }
+
     fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let end = self.pos + bytes.len();
         self.out.get_mut(self.pos..end).ok_or(Error::BufferTooSmall)?.copy_from_slice(bytes);
@@ -369,20 +370,22 @@ impl<'b> Writer<'b> {
         Ok(())
     }
 
+    /// Writes `n` in decimal by subtracting powers of ten: a Cortex-M0 has no divide
+    /// instruction, and the software division routine would cost 400 bytes of flash.
     fn put_decimal(&mut self, mut n: u32) -> Result<(), Error> {
-        let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
+        let mut started = false;
+        for power in [1_000_000_000, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1] {
+            let mut digit = b'0';
+            while n >= power {
+                n -= power;
+                digit += 1;
             }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
+            if digit != b'0' || started || power == 1 {
+                started = true;
+                self.put(&[digit])?;
             }
         }
-        self.put(digits.get(i..).unwrap_or_default())
+        Ok(())
     }
 }
 

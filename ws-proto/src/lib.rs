@@ -46,6 +46,7 @@ mod error;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
+pub mod sha1;
 pub mod utf8;
 
 pub use assembler::Assembler;
