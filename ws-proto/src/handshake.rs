@@ -6,7 +6,6 @@
 //! complete yet, `Ok(Some((len, ..)))` gives the head length, and bytes after it already
 //! belong to the WebSocket stream.
 
-use base64::Engine as _;
 use nom::{
     bytes::complete::{take_while, take_while1},
     character::complete::char,
@@ -33,7 +32,7 @@ pub fn accept_key(key: &[u8]) -> [u8; 28] {
     sha.update(GUID);
     let mut out = [0u8; 28];
     // 20 bytes always encode to exactly 28 base64 characters.
-    let _ = base64::engine::general_purpose::STANDARD.encode_slice(sha.digest(), &mut out);
+    crate::base64::encode(&sha.digest(), &mut out);
     out
 }
 
@@ -195,8 +194,7 @@ impl<'a> Request<'a> {
 }
 
 fn decodes_to_16_bytes(key: &[u8]) -> bool {
-    let mut out = [0u8; 18];
-    key.len() == 24 && base64::engine::general_purpose::STANDARD.decode_slice(key, &mut out) == Ok(16)
+    crate::base64::is_16_byte_key(key)
 }
 
 /// Writes the HTTP error response for a request that failed with `error`: its status, a
@@ -234,7 +232,7 @@ impl ClientKey {
         rng.fill_bytes(&mut nonce);
         let mut key = [0u8; 24];
         // 16 bytes always encode to exactly 24 base64 characters.
-        let _ = base64::engine::general_purpose::STANDARD.encode_slice(nonce, &mut key);
+        crate::base64::encode(&nonce, &mut key);
         Self(key)
     }
 

@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 
 mod assembler;
+mod base64;
 pub mod close;
 mod connection;
 mod error;
