@@ -1,4 +1,4 @@
-//! The opening handshake (RFC 6455 §4): the server parses a request (httparse) and writes
+//! The opening handshake (RFC 6455 §4): the server parses a request and writes
 //! a 101 or an HTTP error response; the client writes a request with a random nonce and
 //! validates the 101 it gets back. Header token lists are parsed with nom.
 //!
@@ -14,7 +14,7 @@ use nom::{
 };
 use rand_core::RngCore;
 
-use crate::{Config, Error};
+use crate::{http, Config, Error};
 
 /// Appended to the client's key before hashing (RFC 6455 §1.3).
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -70,19 +70,19 @@ fn has_token(value: &[u8], wanted: &str) -> bool {
     tokens(value).any(|t| t.eq_ignore_ascii_case(wanted.as_bytes()))
 }
 
-/// Classifies an httparse outcome against the head size limit.
-fn head_len(
-    status: Result<httparse::Status<usize>, httparse::Error>,
+/// Classifies a head parse against the size limit.
+fn head_len<L>(
+    parsed: Result<Option<http::Head<L>>, http::HeadError>,
     received: usize,
     limit: usize,
-) -> Result<Option<usize>, Error> {
-    match status {
-        Ok(httparse::Status::Complete(n)) if n <= limit => Ok(Some(n)),
-        Ok(httparse::Status::Complete(_)) => Err(Error::HeadTooLarge),
-        Ok(httparse::Status::Partial) if received >= limit => Err(Error::HeadTooLarge),
-        Ok(httparse::Status::Partial) => Ok(None),
-        Err(httparse::Error::TooManyHeaders) => Err(Error::HeadTooLarge),
-        Err(_) => Err(Error::MalformedHttp),
+) -> Result<Option<http::Head<L>>, Error> {
+    match parsed {
+        Ok(Some((n, ..))) if n > limit => Err(Error::HeadTooLarge),
+        Ok(Some(head)) => Ok(Some(head)),
+        Ok(None) if received >= limit => Err(Error::HeadTooLarge),
+        Ok(None) => Ok(None),
+        Err(http::HeadError::TooManyHeaders) => Err(Error::HeadTooLarge),
+        Err(http::HeadError::Malformed) => Err(Error::MalformedHttp),
     }
 }
 
@@ -105,16 +105,15 @@ impl<'a> Request<'a> {
     /// `Ok(None)` while the head is incomplete. Errors carry the HTTP status to answer
     /// with ([`Error::http_status`]); [`write_rejection`] writes that response.
     pub fn parse(buf: &'a [u8], config: &Config) -> Result<Option<(usize, Self)>, Error> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut headers);
-        let status = req.parse(buf);
-        let Some(len) = head_len(status, buf.len(), config.max_handshake_size)? else {
+        let mut headers = [http::Header::EMPTY; MAX_HEADERS];
+        let parsed = http::parse_request(buf, &mut headers);
+        let Some((len, line, count)) = head_len(parsed, buf.len(), config.max_handshake_size)? else {
             return Ok(None);
         };
-        if req.method != Some("GET") {
+        if line.method != "GET" {
             return Err(Error::MethodNotGet);
         }
-        if req.version != Some(1) {
+        if line.minor_version != 1 {
             return Err(Error::HttpVersion);
         }
         let mut host = None;
@@ -124,9 +123,8 @@ impl<'a> Request<'a> {
         let mut version = None;
         let mut key = None;
         let mut protocols = heapless::Vec::new();
-        for h in req.headers.iter() {
-            let name = h.name;
-            let value = trim(h.value);
+        for h in headers.iter().take(count) {
+            let (name, value) = (h.name, h.value);
             if name.eq_ignore_ascii_case("host") {
                 host = core::str::from_utf8(value).ok();
             } else if name.eq_ignore_ascii_case("upgrade") {
@@ -154,8 +152,7 @@ impl<'a> Request<'a> {
             return Err(Error::UnsupportedVersion);
         }
         let key = key.filter(|k| decodes_to_16_bytes(k)).ok_or(Error::BadKey)?;
-        let path = req.path.ok_or(Error::MalformedHttp)?;
-        Ok(Some((len, Self { path, host, origin, key, protocols })))
+        Ok(Some((len, Self { path: line.target, host, origin, key, protocols })))
     }
 
     /// The subprotocols the client offered, in its order of preference.
@@ -299,22 +296,19 @@ impl<'a> Response<'a> {
         offered: &[&str],
         config: &Config,
     ) -> Result<Option<(usize, Self)>, Error> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut resp = httparse::Response::new(&mut headers);
-        let status = resp.parse(buf);
-        let Some(len) = head_len(status, buf.len(), config.max_handshake_size)? else {
+        let mut headers = [http::Header::EMPTY; MAX_HEADERS];
+        let parsed = http::parse_response(buf, &mut headers);
+        let Some((len, line, count)) = head_len(parsed, buf.len(), config.max_handshake_size)? else {
             return Ok(None);
         };
-        match resp.code {
-            Some(101) => {}
-            Some(code) => return Err(Error::HandshakeRejected(code)),
-            None => return Err(Error::MalformedHttp),
+        if line.status != 101 {
+            return Err(Error::HandshakeRejected(line.status));
         }
         let expected = accept_key(key.as_bytes());
         let (mut upgrade, mut connection, mut accept) = (false, false, false);
         let mut protocol = None;
-        for h in resp.headers.iter() {
-            let (name, value) = (h.name, trim(h.value));
+        for h in headers.iter().take(count) {
+            let (name, value) = (h.name, h.value);
             if name.eq_ignore_ascii_case("upgrade") {
                 upgrade |= has_token(value, "websocket");
             } else if name.eq_ignore_ascii_case("connection") {

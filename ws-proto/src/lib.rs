@@ -46,6 +46,7 @@ mod connection;
 mod error;
 pub mod frame;
 pub mod handshake;
+pub mod http;
 pub mod mask;
 pub mod sha1;
 pub mod utf8;
