@@ -182,23 +182,22 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         tx: &'b mut [u8],
         config: SessionConfig<'c>,
         now_ms: u64,
-    ) -> Result<Self, Error<S::Error>> {
+    ) -> Self {
         let key = ClientKey::generate(&mut rng);
         let request = ClientRequest { host, path, protocols: config.protocols, origin: None };
-        let n = request.write(&key, tx)?;
-        let deadline = now_ms.saturating_add(config.handshake_timeout_ms);
+        // A request that does not fit `tx` fails the session on its first poll, which
+        // closes the socket (the constructor has no stack to close it with).
+        let (n, phase) = match request.write(&key, tx) {
+            Ok(n) => (
+                n,
+                Phase::AwaitResponse { key, deadline: now_ms.saturating_add(config.handshake_timeout_ms) },
+            ),
+            Err(e) => (0, Phase::Rejecting(e)),
+        };
         let conn = Connection::client(config.ws, rng);
-        let mut session = Self::new(
-            socket,
-            conn,
-            config,
-            Phase::AwaitResponse { key, deadline },
-            Self::parse_response,
-            rx,
-            tx,
-        );
+        let mut session = Self::new(socket, conn, config, phase, Self::parse_response, rx, tx);
         session.tx_end = n;
-        Ok(session)
+        session
     }
 
     fn new(
@@ -589,6 +588,12 @@ pub fn connect<S: TcpClientStack>(
     remote: SocketAddr,
 ) -> Result<S::TcpSocket, Error<S::Error>> {
     let mut socket = stack.socket().map_err(Error::Tcp)?;
-    nb::block!(stack.connect(&mut socket, remote)).map_err(Error::Tcp)?;
-    Ok(socket)
+    match nb::block!(stack.connect(&mut socket, remote)) {
+        Ok(()) => Ok(socket),
+        Err(e) => {
+            // Give the socket back: on a W5100 it is one of only four.
+            let _ = stack.close(socket);
+            Err(Error::Tcp(e))
+        }
+    }
 }

@@ -54,8 +54,7 @@ fn client_and_server_stream_a_message_larger_than_their_buffers() {
         &mut tx,
         SessionConfig::default(),
         clock(),
-    )
-    .unwrap();
+    );
     let message: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     let mut sent = None;
     let mut echoed = Vec::new();

@@ -57,7 +57,7 @@ fn run<S: TcpClientStack>(
     tune(&socket);
     let (mut rx, mut tx) = ([0u8; RX_LEN], [0u8; TX_LEN]);
     let config = SessionConfig::default();
-    let mut session = Session::client(socket, host, path, rand::rng(), &mut rx, &mut tx, config, clock())?;
+    let mut session = Session::client(socket, host, path, rand::rng(), &mut rx, &mut tx, config, clock());
     let mut first_text = None;
     loop {
         let idle = || std::thread::sleep(Duration::from_micros(50));
