@@ -7,19 +7,13 @@
 
 use std::process::Command;
 
-use crate::util::{root, run};
+use crate::util::{release_build_in, root, run};
 
 pub fn run_check() -> Result<(), String> {
     run(Command::new("rustup").args(["target", "add", "thumbv6m-none-eabi"]))?;
     let dir = root().join("ws-proto/panic-check");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release"])
-        .current_dir(&dir)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET")
-        .status()
-        .map_err(|e| format!("cargo build in {}: {e}", dir.display()))?;
+    eprintln!("$ (cd ws-proto/panic-check && cargo build --release)");
+    let status = release_build_in(&dir).status().map_err(|e| format!("cargo build in {}: {e}", dir.display()))?;
     if !status.success() {
         return Err("panic-check: the binary does not link, so a panic is reachable; \
              build it with `--features find-panics` and look for callers of core::panicking in its disassembly"

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::util::{cargo, root};
+use crate::util::{release_build_in, root};
 
 /// The program's target: ARMv6-M, as the Cortex-M0 and M0+.
 const TARGET: &str = "thumbv6m-none-eabi";
@@ -85,20 +85,7 @@ fn ensure_target() -> Result<(), String> {
 /// (target, linker script) applies; returns the ELF.
 fn build() -> Result<PathBuf, String> {
     let dir = root().join(PROGRAM_DIR);
-    let mut cmd = cargo();
-    cmd.args(["build", "--release"]).current_dir(&dir);
-    // These would replace the program's own settings (the linker script among them) or
-    // move its output.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = release_build_in(&dir);
     eprintln!("$ (cd {PROGRAM_DIR} && cargo build --release)");
     check(cmd.status(), &format!("cargo build --release ({PROGRAM_DIR})"))?;
     Ok(dir.join("target").join(TARGET).join("release").join(PROGRAM))

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{cargo, root};
+use crate::util::{release_build_in, root};
 
 /// The firmware's target.
 const TARGET: &str = "thumbv6m-none-eabi";
@@ -81,7 +81,11 @@ pub fn report(enforce: bool) -> Result<(), String> {
         println!("\nsize: {ECHO} is within budget");
         Ok(())
     } else if !enforce {
-        println!("\nsize: WARNING: {ECHO} is over budget (flash {}, static RAM {})", bytes(usage.flash), bytes(usage.ram));
+        println!(
+            "\nsize: WARNING: {ECHO} is over budget (flash {}, static RAM {})",
+            bytes(usage.flash),
+            bytes(usage.ram)
+        );
         Ok(())
     } else {
         Err(format!(
@@ -102,20 +106,7 @@ fn firmware_dir() -> PathBuf {
 /// `cargo build --release` in the firmware directory, so that its `.cargo/config.toml`
 /// (target, linker script) applies; both binaries are built.
 fn build() -> Result<(), String> {
-    let mut cmd = cargo();
-    cmd.args(["build", "--release"]).current_dir(firmware_dir());
-    // These would replace the firmware's own settings (the linker script among them) or
-    // move its output.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = release_build_in(&firmware_dir());
     eprintln!("$ (cd ws-w5100/firmware && cargo build --release)");
     check(cmd.status(), "cargo build --release (ws-w5100/firmware)")
 }

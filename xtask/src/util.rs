@@ -26,6 +26,25 @@ pub fn run_any(cmd: &mut Command) -> Result<(), String> {
     cmd.current_dir(root()).status().map(|_| ()).map_err(|e| format!("{}: {e}", describe(cmd)))
 }
 
+/// `cargo build --release` in a package that is its own workspace (firmware, target test
+/// programs), without the variables that would replace its own settings (the linker
+/// script among them) or move its output.
+pub fn release_build_in(dir: &Path) -> Command {
+    let mut cmd = cargo();
+    cmd.args(["build", "--release"]).current_dir(dir);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 /// `cargo` with the same toolchain that runs xtask.
 pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
