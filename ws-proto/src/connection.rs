@@ -301,9 +301,14 @@ impl<R: RngCore> Connection<R> {
             Err((used, error)) => {
                 self.fail(error);
                 // Keep the stream in sync after the failure, looking for the peer's close.
+                // Later errors change nothing (the first one's close code stands), but
+                // their frames must still be stepped over to stay in sync.
                 let mut rest = buf.get_mut(used..).unwrap_or_default();
                 while !rest.is_empty() && !self.dead && !self.close_received {
-                    let Ok((n, _)) = self.step(rest) else { break };
+                    let (Ok((n, _)) | Err((n, _))) = self.step(rest);
+                    if n == 0 {
+                        break;
+                    }
                     rest = rest.get_mut(n..).unwrap_or_default();
                 }
                 return Err(error);

@@ -263,6 +263,30 @@ fn failed_connection_still_notices_the_peer_close() {
 }
 
 #[test]
+fn a_second_error_in_the_same_input_keeps_the_stream_in_sync() {
+    // Found by fuzzing: two bad frames and the peer's close in one buffer. The close
+    // must be noticed whether the bytes arrive together or one at a time.
+    for chop in [usize::MAX, 1] {
+        let mut conn = server();
+        let stream =
+            [frame(0x1, true, b"", None), frame(0x1, true, b"", None), client_frame(0x8, true, b"")].concat();
+        let events = run(&mut conn, &stream, &[chop]);
+        assert_eq!(events, [Ev::Err(Error::UnmaskedFrame)]);
+        if chop == 1 {
+            // `run` stops at the first error: feed the rest byte by byte.
+            let header_len = 2;
+            let mut rest = stream[header_len..].to_vec();
+            for byte in rest.chunks_mut(1) {
+                let _ = conn.receive(byte);
+            }
+        }
+        assert!(conn.close_received(), "chop {chop}");
+        assert_eq!(transmit(&mut conn), [b"\x88\x19\x03\xeaclient frame not masked".to_vec()]);
+        assert!(conn.is_closed());
+    }
+}
+
+#[test]
 fn header_errors_end_parsing() {
     let mut conn = server();
     let stream = [client_frame(0x3, true, b""), client_frame(0x8, true, b"")].concat();
