@@ -24,6 +24,9 @@ pub fn run_all() -> Result<(), String> {
     run(cargo().args(["build", "-p", "ws-proto", "--target", "thumbv6m-none-eabi"]))?;
     run(cargo().args(["build", "-p", "ws-w5100", "--target", "thumbv6m-none-eabi"]))?;
     crate::size::run()?;
+    crate::panic_check::run_check()?;
+    crate::qemu::run()?;
+    crate::fuzz::run(&["--seconds".into(), "30".into()])?;
     crate::autobahn::run(&[])?;
     crate::autobahn::run(&["--transport".into(), "w5100-sim".into()])?;
     println!("\nci: all checks passed");

@@ -4,11 +4,17 @@
 //!   venv) done first.
 //! - `autobahn [--transport std|w5100-sim]`: the Autobahn TestSuite in both roles.
 //! - `size`: firmware size report against the budget.
+//! - `fuzz [--seconds N]`: every cargo-fuzz target for N seconds.
+//! - `qemu`: the ws-proto test program on an emulated Cortex-M0.
+//! - `panic-check`: ws-proto links without any reachable panic.
 
 use std::process::ExitCode;
 
 mod autobahn;
 mod ci;
+mod fuzz;
+mod panic_check;
+mod qemu;
 mod size;
 mod util;
 
@@ -18,7 +24,10 @@ fn main() -> ExitCode {
         Some("ci") => ci::run_all(),
         Some("autobahn") => autobahn::run(&args[1..]),
         Some("size") => size::run(),
-        _ => Err("usage: cargo xtask <ci | autobahn [--transport std|w5100-sim] | size>".into()),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        Some("qemu") => qemu::run(),
+        Some("panic-check") => panic_check::run_check(),
+        _ => Err("usage: cargo xtask <ci | autobahn [--transport std|w5100-sim] | size | fuzz [--seconds N] | qemu | panic-check>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,7 +13,8 @@ pub fn run_check() -> Result<(), String> {
     run(Command::new("rustup").args(["target", "add", "thumbv6m-none-eabi"]))?;
     let dir = root().join("ws-proto/panic-check");
     eprintln!("$ (cd ws-proto/panic-check && cargo build --release)");
-    let status = release_build_in(&dir).status().map_err(|e| format!("cargo build in {}: {e}", dir.display()))?;
+    let status =
+        release_build_in(&dir).status().map_err(|e| format!("cargo build in {}: {e}", dir.display()))?;
     if !status.success() {
         return Err("panic-check: the binary does not link, so a panic is reachable; \
              build it with `--features find-panics` and look for callers of core::panicking in its disassembly"
