@@ -1,0 +1,352 @@
+//! Writes `benches/RESULTS.md` from criterion's estimates of the last benchmark run:
+//!
+//! ```text
+//! cargo bench -p benches -- --warm-up-time 0.5 --measurement-time 1.5 --sample-size 10
+//! cargo run -p benches --bin results
+//! ```
+//!
+//! It reads `target/criterion/**/new/{benchmark,estimates}.json` (or under
+//! `$CARGO_TARGET_DIR`), keeps the benchmarks this crate defines, and reports throughput
+//! from criterion's median time per iteration, with ratios taken within the run.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::SystemTime;
+
+use benches::{
+    chop_label, receive_group, send_group, size_label, Kind, CHOPS, HANDSHAKE_GROUP, IMPLS, PEERS,
+    RECEIVE_STREAM_BYTES, SEND_STREAM_BYTES, SIZES, TEXT_CHOPS,
+};
+use serde_json::Value;
+
+/// One benchmark's result.
+struct Estimate {
+    /// Median nanoseconds per iteration.
+    ns: f64,
+    /// Bytes per iteration (criterion's `Throughput::Bytes`).
+    bytes: f64,
+    /// When criterion wrote it.
+    written: SystemTime,
+}
+
+impl Estimate {
+    fn gib_per_s(&self) -> f64 {
+        self.bytes / self.ns * 1e9 / f64::from(1u32 << 30)
+    }
+}
+
+/// Results by (group, function).
+type Results = HashMap<(String, String), Estimate>;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(path) => {
+            println!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("results: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<PathBuf, String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| manifest.join("../target"), PathBuf::from);
+    let root = target.join("criterion");
+    let mut results = Results::new();
+    collect(&root, &mut results)?;
+    if results.is_empty() {
+        return Err(format!("no estimates under {}: run `cargo bench -p benches` first", root.display()));
+    }
+    let report = report(&results);
+    let path = manifest.join("RESULTS.md");
+    std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Finds every `new/` directory holding a benchmark's description and estimates.
+fn collect(dir: &Path, results: &mut Results) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") {
+            if let Some((key, estimate)) = read_estimate(&path) {
+                results.insert(key, estimate);
+            }
+        } else {
+            collect(&path, results)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+fn read_estimate(dir: &Path) -> Option<((String, String), Estimate)> {
+    let benchmark = read_json(&dir.join("benchmark.json"))?;
+    let estimates_path = dir.join("estimates.json");
+    let estimates = read_json(&estimates_path)?;
+    let group = benchmark.get("group_id")?.as_str()?.to_owned();
+    let function = benchmark.get("function_id")?.as_str()?.to_owned();
+    let bytes = benchmark.get("throughput")?.get("Bytes")?.as_f64()?;
+    let ns = estimates.get("median")?.get("point_estimate")?.as_f64()?;
+    let written = std::fs::metadata(&estimates_path).ok()?.modified().ok()?;
+    Some(((group, function), Estimate { ns, bytes, written }))
+}
+
+/// A command's trimmed output, or `unknown`.
+fn command_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown".to_owned(), |s| s.trim().to_owned())
+}
+
+fn lscpu_field(lscpu: &str, field: &str) -> String {
+    lscpu
+        .lines()
+        .find_map(|l| l.strip_prefix(field).and_then(|rest| rest.strip_prefix(':')))
+        .map_or_else(|| "unknown".to_owned(), |v| v.trim().to_owned())
+}
+
+fn utc(time: SystemTime) -> String {
+    let secs = time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    command_output("date", &["-u", "-d", &format!("@{secs}"), "+%Y-%m-%d %H:%M:%S UTC"])
+}
+
+fn fmt_gib(estimate: Option<&Estimate>) -> String {
+    estimate.map_or_else(|| "–".to_owned(), |e| format!("{:.3}", e.gib_per_s()))
+}
+
+fn fmt_ratio(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "–".to_owned(), |r| format!("{r:.2}"))
+}
+
+/// Throughput of `a` over throughput of `b` (same bytes per iteration in one group).
+fn ratio(a: Option<&Estimate>, b: Option<&Estimate>) -> Option<f64> {
+    Some(a?.gib_per_s() / b?.gib_per_s())
+}
+
+/// The fastest peer in a group, by name.
+fn best_peer<'r>(results: &'r Results, group: &str) -> Option<(&'static str, &'r Estimate)> {
+    PEERS
+        .iter()
+        .filter_map(|&p| results.get(&(group.to_owned(), p.to_owned())).map(|e| (p, e)))
+        .max_by(|a, b| a.1.gib_per_s().total_cmp(&b.1.gib_per_s()))
+}
+
+fn get<'r>(results: &'r Results, group: &str, function: &str) -> Option<&'r Estimate> {
+    results.get(&(group.to_owned(), function.to_owned()))
+}
+
+fn report(results: &Results) -> String {
+    let lscpu = command_output("lscpu", &[]);
+    let mut used: Vec<SystemTime> = Vec::new();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmark results\n");
+    let _ = writeln!(out, "Generated {} by `cargo run -p benches --bin results`.\n", utc(SystemTime::now()));
+    let _ = writeln!(
+        out,
+        "Machine: {}, {} CPUs ({} threads per core), {}.\n",
+        lscpu_field(&lscpu, "Model name"),
+        lscpu_field(&lscpu, "CPU(s)"),
+        lscpu_field(&lscpu, "Thread(s) per core"),
+        command_output("rustc", &["-V"]),
+    );
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let commit = command_output("git", &["-C", manifest, "log", "-1", "--format=%h %s", "--", "../ws-proto"]);
+    let dirty = command_output("git", &["-C", manifest, "status", "--porcelain", "--", "../ws-proto"]);
+    let _ = writeln!(
+        out,
+        "ws-proto: last changed in {commit}{}.\n",
+        if dirty.is_empty() { "" } else { ", with uncommitted changes to ws-proto" }
+    );
+    let _ = writeln!(
+        out,
+        "Run: `cargo bench -p benches -- --warm-up-time 0.5 --measurement-time 1.5 --sample-size 10`, \
+         then `cargo run -p benches --bin results`. Throughput is from criterion's median time \
+         per iteration; compare ratios within this run, not figures across machines or runs \
+         (the machine is shared, so single figures are noisy).\n"
+    );
+    let _ = writeln!(
+        out,
+        "What is timed (see `benches/ws.rs`): **ws-proto** receives masked client frames in place \
+         from a buffer refilled in an untimed setup; **ws-proto+copy** first copies each chop \
+         into a receive buffer, as a socket read does; **tungstenite** and **fastwebsockets** read \
+         messages from an in-memory stream whose reads return one chop each (that copy is theirs; \
+         tungstenite's read buffer is sized to the chop, see below for its default); \
+         **embedded-websocket** runs its codec `read(from, to)` on slices of the stream, \
+         reassembling messages and validating text with `str::from_utf8`; **memcpy** copies each \
+         chop into a buffer (for whole input, one copy of the stream). Receive throughput counts \
+         wire bytes, {} MiB of frames per iteration; send throughput counts payload bytes, {} MiB \
+         per iteration.\n",
+        RECEIVE_STREAM_BYTES >> 20,
+        SEND_STREAM_BYTES >> 20,
+    );
+
+    // Receive.
+    let _ = writeln!(out, "## Receive (server side: decode, unmask, UTF-8 check for text), GiB/s\n");
+    let mut header = String::from("| frames | fed |");
+    for name in IMPLS {
+        let _ = write!(header, " {name} |");
+    }
+    header.push_str(" ws-proto ÷ memcpy | ws-proto ÷ best peer | +copy ÷ best peer |");
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "|{}", " --- |".repeat(IMPLS.len() + 5));
+    for (kind, chops) in [(Kind::Binary, &CHOPS[..]), (Kind::Text, &TEXT_CHOPS[..])] {
+        for size in SIZES {
+            for &chop in chops {
+                let group = receive_group(kind, size, chop);
+                let mut row = format!("| {} {} | {} |", kind.name(), size_label(size), chop_label(chop));
+                for name in IMPLS {
+                    let estimate = get(results, &group, name);
+                    used.extend(estimate.map(|e| e.written));
+                    let _ = write!(row, " {} |", fmt_gib(estimate));
+                }
+                let ours = get(results, &group, "ws-proto");
+                let copy = get(results, &group, "ws-proto+copy");
+                let best = best_peer(results, &group);
+                let _ = write!(
+                    row,
+                    " {} | {} | {} |",
+                    fmt_ratio(ratio(ours, get(results, &group, "memcpy"))),
+                    fmt_ratio(ratio(ours, best.map(|b| b.1))).to_owned() + &best_name(best),
+                    fmt_ratio(ratio(copy, best.map(|b| b.1))),
+                );
+                let _ = writeln!(out, "{row}");
+            }
+        }
+    }
+
+    // tungstenite's default read buffer.
+    let _ = writeln!(
+        out,
+        "\ntungstenite with its default 128 KiB read buffer (`WebSocketConfig::default()`), which \
+         it zero-fills up to 128 KiB before every read, against the tuned one above:\n"
+    );
+    let _ =
+        writeln!(out, "| frames | fed | tungstenite (default) | tungstenite (tuned) | ws-proto ÷ default |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for size in SIZES {
+        for chop in [Some(536), Some(1460)] {
+            let group = receive_group(Kind::Binary, size, chop);
+            let default = get(results, &group, "tungstenite-default");
+            used.extend(default.map(|e| e.written));
+            let _ = writeln!(
+                out,
+                "| binary {} | {} | {} | {} | {} |",
+                size_label(size),
+                chop_label(chop),
+                fmt_gib(default),
+                fmt_gib(get(results, &group, "tungstenite")),
+                fmt_ratio(ratio(get(results, &group, "ws-proto"), default)),
+            );
+        }
+    }
+
+    // Send.
+    let send_impls = ["ws-proto", "tungstenite", "embedded-websocket", "fastwebsockets", "memcpy"];
+    let _ = writeln!(out, "\n## Send (client side: encode and mask one binary frame per message), GiB/s\n");
+    let mut header = String::from("| payload |");
+    for name in send_impls {
+        let _ = write!(header, " {name} |");
+    }
+    header.push_str(" ws-proto ÷ memcpy | ws-proto ÷ best peer |");
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "|{}", " --- |".repeat(send_impls.len() + 3));
+    for size in SIZES {
+        let group = send_group(size);
+        let mut row = format!("| {} |", size_label(size));
+        for name in send_impls {
+            let estimate = get(results, &group, name);
+            used.extend(estimate.map(|e| e.written));
+            let _ = write!(row, " {} |", fmt_gib(estimate));
+        }
+        let ours = get(results, &group, "ws-proto");
+        let best = best_peer(results, &group);
+        let _ = write!(
+            row,
+            " {} | {} |",
+            fmt_ratio(ratio(ours, get(results, &group, "memcpy"))),
+            fmt_ratio(ratio(ours, best.map(|b| b.1))).to_owned() + &best_name(best),
+        );
+        let _ = writeln!(out, "{row}");
+    }
+
+    // Handshake.
+    let _ = writeln!(out, "\n## Opening handshake (server: parse the request, write the 101)\n");
+    let _ = writeln!(out, "| implementation | handshakes/s | ws-proto ÷ this |");
+    let _ = writeln!(out, "| --- | --- | --- |");
+    let ours = get(results, HANDSHAKE_GROUP, "ws-proto");
+    for name in ["ws-proto", "tungstenite", "embedded-websocket"] {
+        let estimate = get(results, HANDSHAKE_GROUP, name);
+        used.extend(estimate.map(|e| e.written));
+        let rate = estimate.map_or_else(|| "–".to_owned(), |e| format!("{:.0}k", 1e6 / e.ns));
+        let _ = writeln!(out, "| {name} | {rate} | {} |", fmt_ratio(ratio(ours, estimate)));
+    }
+    let _ = writeln!(
+        out,
+        "\nfastwebsockets is not measured here: its server handshake is `upgrade::upgrade` on a \
+         hyper request (the `upgrade` feature), so the HTTP parsing measured would be hyper's."
+    );
+
+    // Targets.
+    let _ = writeln!(out, "\n## Targets\n");
+    let whole = receive_group(Kind::Binary, 64 << 10, None);
+    let chop64 = receive_group(Kind::Binary, 64 << 10, Some(64));
+    let ours_whole = get(results, &whole, "ws-proto");
+    let target = |met: Option<bool>| match met {
+        Some(true) => "met",
+        Some(false) => "**missed**",
+        None => "not measured",
+    };
+    let r = ratio(ours_whole, get(results, &whole, "memcpy"));
+    let _ = writeln!(
+        out,
+        "- 64 KiB binary frames fed whole at ≥ 50 % of memcpy: {} ({} of memcpy).",
+        target(r.map(|r| r >= 0.5)),
+        fmt_pct(r)
+    );
+    let r = ratio(get(results, &chop64, "ws-proto"), ours_whole);
+    let _ = writeln!(
+        out,
+        "- 64 KiB binary frames in 64-byte chops at ≥ half the whole-buffer figure: {} ({} of it).",
+        target(r.map(|r| r >= 0.5)),
+        fmt_pct(r)
+    );
+    for kind in [Kind::Binary, Kind::Text] {
+        let group = receive_group(kind, 125, None);
+        let r = ratio(get(results, &group, "ws-proto"), get(results, &group, "tungstenite"));
+        let _ = writeln!(
+            out,
+            "- 125-byte {} frames (fed whole) ≥ 2× tungstenite: {} ({}×).",
+            kind.name(),
+            target(r.map(|r| r >= 2.0)),
+            fmt_ratio(r)
+        );
+    }
+    if let (Some(first), Some(last)) = (used.iter().min(), used.iter().max()) {
+        let _ = writeln!(out, "\nEstimates written between {} and {}.", utc(*first), utc(*last));
+    }
+    out
+}
+
+fn best_name(best: Option<(&str, &Estimate)>) -> String {
+    best.map_or_else(String::new, |(name, _)| format!(" ({name})"))
+}
+
+fn fmt_pct(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "–".to_owned(), |r| format!("{:.0} %", r * 100.0))
+}
