@@ -197,7 +197,7 @@ enum Output {
     Data { kind: DataKind, start: usize, end: usize, fin: bool },
     Ping,
     Pong,
-    Close,
+    Close(Option<CloseCode>, ControlPayload),
 }
 
 /// A WebSocket connection after the opening handshake, for either role.
@@ -322,13 +322,7 @@ impl<R: RngCore> Connection<R> {
             }
             Some(Output::Ping) => Some(Event::Ping(self.control)),
             Some(Output::Pong) => Some(Event::Pong(self.control)),
-            Some(Output::Close) => {
-                // Validated when the frame completed.
-                let (code, reason) = close::parse_payload(self.control.as_slice()).unwrap_or((None, ""));
-                let mut payload = ControlPayload::EMPTY;
-                payload.push(reason.as_bytes());
-                Some(Event::Close { code, reason: payload })
-            }
+            Some(Output::Close(code, reason)) => Some(Event::Close { code, reason }),
         };
         Ok((used, event))
     }
@@ -376,10 +370,16 @@ impl<R: RngCore> Connection<R> {
     fn read_header(&mut self, buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, Error> {
         let have = usize::from(self.header_len);
         if have == 0 {
-            // Fast path: the whole header is usually in one read.
-            if let Some(found) = FrameHeader::decode(buf)? {
-                return Ok(Some(found));
+            // Fast path: the whole header is usually in one read. If it is not, `buf` is
+            // shorter than the header, so keep all of it without decoding it again.
+            let found = FrameHeader::decode(buf)?;
+            if found.is_none() {
+                if let Some(dst) = self.header.get_mut(..buf.len()) {
+                    dst.copy_from_slice(buf);
+                    self.header_len = buf.len() as u8;
+                }
             }
+            return Ok(found);
         }
         let take = (MAX_HEADER_LEN - have).min(buf.len());
         let (dst, src) = (self.header.get_mut(have..have + take), buf.get(..take));
@@ -525,7 +525,9 @@ impl<R: RngCore> Connection<R> {
             Opcode::Pong => Ok(Some(Output::Pong)),
             _ => {
                 self.close_received = true;
-                let (code, _) = close::parse_payload(self.control.as_slice())?;
+                let (code, text) = close::parse_payload(self.control.as_slice())?;
+                let mut reason = ControlPayload::EMPTY;
+                reason.push(text.as_bytes());
                 if !self.close_sent && self.close_out.is_none() {
                     // Echo the code, or answer a codeless close with a codeless close.
                     let mut reply = ControlPayload::EMPTY;
@@ -534,7 +536,7 @@ impl<R: RngCore> Connection<R> {
                     }
                     self.close_out = Some(reply);
                 }
-                Ok(Some(Output::Close))
+                Ok(Some(Output::Close(code, reason)))
             }
         }
     }
