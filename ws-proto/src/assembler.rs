@@ -1,8 +1,7 @@
 //! Reassembly of whole messages into a caller buffer, for applications that want a
 //! `&str` per message rather than a stream of chunks.
 
-use crate::connection::{DataKind, Message};
-use crate::Error;
+use crate::{DataKind, Error, Message};
 
 /// Collects the chunks of one message at a time into a caller-supplied buffer.
 ///

@@ -41,6 +41,9 @@ impl CloseCode {
     pub const fn is_valid_on_wire(self) -> bool {
         matches!(self.0, 1000..=1003 | 1007..=1014 | 3000..=4999)
     }
+
+    /// Longest close reason: a control payload holds 125 bytes, two of which are the code.
+    pub const MAX_REASON_LEN: usize = 123;
 }
 
 impl From<u16> for CloseCode {
@@ -48,9 +51,6 @@ impl From<u16> for CloseCode {
         Self(code)
     }
 }
-
-/// Largest close reason: a control payload holds 125 bytes, two of which are the code.
-pub const MAX_REASON_LEN: usize = 123;
 
 /// Parses a received close payload into its code and reason.
 ///

@@ -27,9 +27,14 @@ pub enum Error {
     BadKey,
     /// `Sec-WebSocket-Version` is absent or not 13.
     UnsupportedVersion,
+    /// `Host`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version` or `Sec-WebSocket-Accept`
+    /// appears more than once (RFC 6455 §11.3: these fields must not repeat).
+    DuplicateHeader,
 
     // ---- opening handshake, client side ----
-    /// The server answered with a status other than 101 (the status is kept).
+    /// The server answered with a status other than 101 (the status is kept; the head is
+    /// still in the buffer, and [`handshake::Response::parse`](crate::handshake::Response::parse)
+    /// shows its headers).
     HandshakeRejected(u16),
     /// `Sec-WebSocket-Accept` does not match the key that was sent.
     BadAccept,
@@ -37,6 +42,13 @@ pub enum Error {
     UnexpectedProtocol,
     /// The server accepted an extension the client did not offer.
     UnexpectedExtension,
+    /// A URL that is not `ws://` or `wss://` with a host.
+    InvalidUrl,
+    /// A header to be written has a name that is not a token, or a value with a control
+    /// character (CR or LF would let it forge headers).
+    InvalidHeader,
+    /// A rejection's status is outside 200-599.
+    InvalidStatus,
 
     // ---- frames and messages (close codes) ----
     /// RSV1-3 set while no extension was negotiated (1002).
@@ -71,8 +83,10 @@ pub enum Error {
     Closed,
     /// The caller's buffer cannot hold what must be written into it.
     BufferTooSmall,
-    /// A data frame was sent out of sequence (a new message inside a fragmented one,
-    /// or a continuation with none open), or a control payload exceeds 125 bytes.
+    /// A frame was sent out of sequence (a new message inside a fragmented one, a
+    /// continuation with none open, anything but payload while a frame started with
+    /// `start_frame` is unfinished, or more payload than it announced), or a control
+    /// payload exceeds 125 bytes, or a close code or reason is not allowed.
     InvalidSend,
 }
 
@@ -110,7 +124,8 @@ impl Error {
             | MissingHost
             | NotWebSocketUpgrade
             | MissingConnectionUpgrade
-            | BadKey => Some(400),
+            | BadKey
+            | DuplicateHeader => Some(400),
             MethodNotGet => Some(405),
             UnsupportedVersion => Some(426),
             HeadTooLarge => Some(431),
@@ -131,10 +146,14 @@ impl Error {
             MissingConnectionUpgrade => "Connection: Upgrade required",
             BadKey => "invalid Sec-WebSocket-Key",
             UnsupportedVersion => "Sec-WebSocket-Version 13 required",
+            DuplicateHeader => "repeated header field",
             HandshakeRejected(_) => "server rejected the upgrade",
             BadAccept => "Sec-WebSocket-Accept mismatch",
             UnexpectedProtocol => "subprotocol not offered",
             UnexpectedExtension => "extension not offered",
+            InvalidUrl => "URL must be ws:// or wss:// with a host",
+            InvalidHeader => "invalid header name or value",
+            InvalidStatus => "status must be 200-599",
             ReservedBits => "reserved bits set",
             ReservedOpcode => "reserved opcode",
             UnmaskedFrame => "client frame not masked",

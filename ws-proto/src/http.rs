@@ -122,6 +122,21 @@ fn is_text(c: u8) -> bool {
     is_vchar(c) || c >= 0x80 || c == b' ' || c == b'\t'
 }
 
+/// A field name or method: one or more `tchar`s.
+pub(crate) fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&c| is_tchar(c))
+}
+
+/// What may be written as a field value: no control characters (CR and LF among them).
+pub(crate) fn is_field_value(s: &[u8]) -> bool {
+    s.iter().all(|&c| is_text(c))
+}
+
+/// A request target: one or more visible ASCII characters.
+pub(crate) fn is_target(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&c| is_vchar(c))
+}
+
 fn partial_line_ok(line: &[u8]) -> bool {
     let body = line.strip_suffix(b"\r").unwrap_or(line);
     body.iter().all(|&c| is_text(c))

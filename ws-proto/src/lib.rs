@@ -4,33 +4,36 @@
 //! same code runs in a host test, a std server and firmware on a Cortex-M0+.
 //!
 //! ```
-//! use ws_proto::{handshake, Config, Connection, DataKind, Event, Message};
+//! use ws_proto::handshake::{Accept, Request};
+//! use ws_proto::{Config, Connection, DataKind, Event, Message};
 //!
 //! // Server side of the RFC 6455 §1.3 handshake.
 //! let config = Config::default();
-//! let request = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+//! let wire = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
 //!     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
 //!     Sec-WebSocket-Version: 13\r\n\r\n";
-//! let (head_len, req) = handshake::Request::parse(request, &config)?.expect("complete head");
-//! assert_eq!(head_len, request.len());
+//! let request = Request::parse(wire, &config)?.expect("complete head");
+//! assert_eq!((request.len(), request.path()), (wire.len(), "/chat"));
 //! let mut tx = [0u8; 256];
-//! let n = req.accept(None, &mut tx)?;
+//! let n = request.accept(&Accept::new(), &mut tx)?;
 //! assert!(tx[..n].ends_with(b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"));
 //!
 //! // A masked "Hello" from the client (RFC 6455 §5.7), echoed back unmasked.
 //! let mut conn = Connection::server(config);
 //! let mut rx = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
-//! let (used, event) = conn.receive(&mut rx)?;
+//! let (used, event) = conn.receive(&mut rx);
 //! assert_eq!(used, 11);
-//! let Some(Event::Data { kind: DataKind::Text, payload, fin: true }) = event else { panic!() };
+//! let Some(Event::Data { kind: DataKind::Text, payload, fin: true, .. }) = event? else { panic!() };
 //! let text = core::str::from_utf8(payload).expect("validated");
 //! let n = conn.send(Message::text(text), &mut tx)?;
 //! assert_eq!(&tx[..n], &[0x81, 0x05, b'H', b'e', b'l', b'l', b'o']);
 //! # Ok::<(), ws_proto::Error>(())
 //! ```
 //!
-//! Modules follow the protocol's layers: [`handshake`], [`frame`] and [`mask`], [`utf8`],
-//! [`close`], and the [`Connection`] that ties them together.
+//! Modules follow the protocol's layers: [`handshake`] for the opening handshake,
+//! [`frame`] for frame headers, and the [`Connection`] that carries messages and the
+//! closing handshake. A message of any size streams through fixed buffers as chunks;
+//! [`Assembler`] puts whole messages together for those who want them.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -41,21 +44,33 @@
 
 mod assembler;
 mod base64;
-pub mod close;
+mod close;
+mod config;
 mod connection;
 mod error;
+mod event;
 pub mod frame;
 pub mod handshake;
-pub mod http;
-pub mod mask;
-pub mod sha1;
-pub mod utf8;
+mod http;
+mod mask;
+mod sha1;
+mod utf8;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use assembler::Assembler;
 pub use close::CloseCode;
-pub use connection::{Config, Connection, ControlPayload, DataKind, Event, Message, NoRng, Role};
+pub use config::{Config, Role};
+pub use connection::receive::Received;
+pub use connection::{Connection, NoRng};
 pub use error::Error;
+pub use event::{DataKind, Event, FrameInfo, Message};
 pub use rand_core;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

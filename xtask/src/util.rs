@@ -31,7 +31,7 @@ pub fn run_any(cmd: &mut Command) -> Result<(), String> {
 /// script among them) or move its output.
 pub fn release_build_in(dir: &Path) -> Command {
     let mut cmd = cargo();
-    cmd.args(["build", "--release"]).current_dir(dir);
+    cmd.args(["build", "--release", "--locked"]).current_dir(dir);
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",

@@ -15,7 +15,7 @@
 use core::hint::black_box;
 
 use cortex_m_rt::entry;
-use ws_proto::handshake::{write_rejection, ClientKey, ClientRequest, Request, Response};
+use ws_proto::handshake::{Accept, ClientHandshake, ClientRequest, Reject, Request, Url};
 use ws_proto::rand_core::RngCore;
 use ws_proto::{Assembler, CloseCode, Config, Connection, Event, Message};
 
@@ -44,26 +44,33 @@ fn main() -> ! {
     let config = Config::default();
     let mut server = Connection::server(config);
     let mut client = Connection::client(config, Opaque);
-    let key = ClientKey::generate(&mut Opaque);
+    let request = ClientRequest::new("h", "/").protocols(&["chat"]).headers(&[("X-Key", "1")]);
+    let handshake = ClientHandshake::new(request, config, &mut Opaque);
     loop {
         let n = black_box(rx.len()).min(rx.len());
         black_box(&mut rx);
 
         // Opening handshake, server side: answer or reject.
         match Request::parse(rx.get(..n).unwrap_or_default(), &config) {
-            Ok(Some((_, request))) => {
-                let protocol = request.choose_protocol(&["chat"]);
-                black_box(request.accept(protocol, &mut tx).ok());
+            Ok(Some(request)) => {
+                black_box((request.path(), request.query(), request.origin(), request.header("cookie")));
+                let accept =
+                    Accept::new().protocol(request.choose_protocol(&["chat"])).headers(&[("X", "1")]);
+                black_box(request.accept(&accept, &mut tx).ok());
+                black_box(Reject::new(black_box(401)).headers(&[("X", "1")]).write(&mut tx).ok());
             }
             Ok(None) => {}
             Err(e) => {
-                black_box(write_rejection(e, &mut tx).ok());
+                black_box(Reject::for_error(e).write(&mut tx).ok());
             }
         }
         // Opening handshake, client side.
-        let request = ClientRequest { host: "h", path: "/", protocols: &["chat"], origin: None };
-        black_box(request.write(&key, &mut tx).ok());
-        black_box(Response::parse(rx.get(..n).unwrap_or_default(), &key, &["chat"], &config).ok());
+        let url = core::str::from_utf8(rx.get(..n).unwrap_or_default()).unwrap_or_default();
+        black_box(Url::parse(url).ok());
+        black_box(handshake.write_request(&mut tx).ok());
+        if let Ok(Some(response)) = handshake.read_response(rx.get(..n).unwrap_or_default()) {
+            black_box((response.protocol(), response.header("x")));
+        }
 
         // Receive and echo, both roles, with reassembly.
         let mut assembler = Assembler::new(&mut message);
@@ -81,25 +88,30 @@ trait Echo {
 
 impl<R: RngCore> Echo for Connection<R> {
     fn echo(&mut self, mut input: &mut [u8], tx: &mut [u8], assembler: &mut Assembler<'_>) {
-        while !input.is_empty() {
-            let Ok((used, event)) = self.receive(input) else { break };
+        loop {
+            let (used, event) = self.receive(input);
             match event {
-                Some(Event::Data { kind, payload, fin }) => {
+                Ok(Some(Event::Data { kind, payload, fin, frame, .. })) => {
+                    if frame.offset == 0 {
+                        black_box(self.start_frame(kind, frame.len, frame.fin, tx).ok());
+                    }
+                    black_box(self.write_payload(payload, tx).ok());
                     black_box(self.send_fragment(kind, payload, fin, tx).ok());
                     if let Ok(Some(whole)) = assembler.push(kind, payload, fin) {
                         black_box(whole);
                     }
                 }
-                Some(Event::Ping(p)) => {
-                    black_box(self.send(Message::Pong(&p), tx).ok());
+                Ok(Some(Event::Ping(p))) => {
+                    black_box(self.send(Message::Pong(p), tx).ok());
                 }
-                Some(_) | None => {}
+                Ok(None) => break,
+                Ok(Some(_)) | Err(_) => {}
             }
-            black_box(self.poll_transmit(tx));
+            black_box(self.poll_transmit(tx).ok());
             input = input.get_mut(used..).unwrap_or_default();
         }
         black_box(self.close(CloseCode::NORMAL, "bye").ok());
-        black_box(self.poll_transmit(tx));
+        black_box(self.poll_transmit(tx).ok());
     }
 }
 

@@ -1,6 +1,6 @@
 //! The opening handshake: the RFC 6455 §1.3 exchange, and a client-server round trip.
 
-use ws_proto::handshake::{ClientKey, ClientRequest, Request, Response};
+use ws_proto::handshake::{Accept, ClientHandshake, ClientRequest, Request};
 use ws_proto::{Config, Connection, DataKind, Event};
 
 use crate::check::Outcome;
@@ -32,20 +32,20 @@ pub fn rfc_exchange() -> Outcome {
     for cut in 0..RFC_REQUEST.len() {
         check!(matches!(Request::parse(&RFC_REQUEST[..cut], &config), Ok(None)));
     }
-    let Some((len, request)) = Request::parse(RFC_REQUEST, &config)? else {
+    let Some(request) = Request::parse(RFC_REQUEST, &config)? else {
         fail!("complete request reported as partial");
     };
-    check!(len == RFC_REQUEST.len());
-    check!(request.path == "/chat");
-    check!(request.host == "server.example.com");
-    check!(request.origin == Some("http://example.com"));
+    check!(request.len() == RFC_REQUEST.len());
+    check!(request.path() == "/chat");
+    check!(request.host() == "server.example.com");
+    check!(request.origin() == Some("http://example.com"));
     let mut offered = request.protocols();
     check!(offered.next() == Some("chat") && offered.next() == Some("superchat"));
     check!(offered.next().is_none());
     let protocol = request.choose_protocol(&["superchat", "chat"]);
     check!(protocol == Some("chat"));
     let mut tx = [0u8; 256];
-    let n = request.accept(protocol, &mut tx)?;
+    let n = request.accept(&Accept::new().protocol(protocol), &mut tx)?;
     let accept: &[u8] = b"\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
     check!(tx[..n].windows(accept.len()).any(|line| line == accept));
     check_eq!(tx[..n], RFC_RESPONSE[..]);
@@ -56,29 +56,27 @@ pub fn rfc_exchange() -> Outcome {
 /// validates the 101; the first frame, sent with the 101, stays for the connection.
 pub fn client_round_trip() -> Outcome {
     let config = Config::default();
-    let mut rng = XorShift::new(0x2545_f491);
-    let key = ClientKey::generate(&mut rng);
     let offered = ["superchat", "chat"];
-    let ask = ClientRequest {
-        host: "server.example.com:9001",
-        path: "/chat?room=1",
-        protocols: &offered,
-        origin: Some("http://example.com"),
-    };
+    let ask = ClientRequest::from_url("ws://server.example.com:9001/chat?room=1")?
+        .protocols(&offered)
+        .origin("http://example.com");
+    let mut rng = XorShift::new(0x2545_f491);
+    let handshake = ClientHandshake::new(ask, config, &mut rng);
     let mut wire = [0u8; 256];
-    let n = ask.write(&key, &mut wire)?;
+    let n = handshake.write_request(&mut wire)?;
 
     // Server side.
-    let Some((len, request)) = Request::parse(&wire[..n], &config)? else {
+    let Some(request) = Request::parse(&wire[..n], &config)? else {
         fail!("client request reported as partial");
     };
-    check!(len == n);
-    check!(request.path == "/chat?room=1" && request.host == "server.example.com:9001");
-    check!(request.origin == Some("http://example.com"));
+    check!(request.len() == n);
+    check!(request.path() == "/chat" && request.query() == Some("room=1"));
+    check!(request.host() == "server.example.com:9001");
+    check!(request.origin() == Some("http://example.com"));
     let protocol = request.choose_protocol(&["chat"]);
     check!(protocol == Some("chat"));
     let mut reply = [0u8; 256];
-    let head = request.accept(protocol, &mut reply)?;
+    let head = request.accept(&Accept::new().protocol(protocol), &mut reply)?;
     // The server's first frame follows the head in the same segment.
     let mut server = Connection::server(config);
     let frame = server.send_fragment(DataKind::Text, b"hi", true, &mut reply[head..])?;
@@ -86,22 +84,21 @@ pub fn client_round_trip() -> Outcome {
 
     // Client side: a head cut anywhere is partial, the whole one is valid.
     for cut in 0..head {
-        check!(matches!(Response::parse(&reply[..cut], &key, &offered, &config), Ok(None)));
+        check!(matches!(handshake.read_response(&reply[..cut]), Ok(None)));
     }
-    let Some((len, response)) = Response::parse(&reply[..total], &key, &offered, &config)? else {
+    let Some(response) = handshake.read_response(&reply[..total])? else {
         fail!("101 reported as partial");
     };
-    check!(len == head);
-    check!(response.protocol == Some("chat"));
+    check!(response.len() == head);
+    check!(response.protocol() == Some("chat"));
 
     // Another key does not match the server's accept value.
-    let other = ClientKey::generate(&mut rng);
-    check!(other != key);
-    check!(Response::parse(&reply[..total], &other, &offered, &config).is_err());
+    let other = ClientHandshake::new(ask, config, &mut rng);
+    check!(other.read_response(&reply[..total]).is_err());
 
-    let mut client = Connection::client(config, rng);
-    let (used, event) = client.receive(&mut reply[head..total])?;
+    let mut client = handshake.into_connection(rng);
+    let (used, event) = client.receive(&mut reply[head..total]);
     check!(used == frame);
-    check!(matches!(event, Some(Event::Data { kind: DataKind::Text, payload: b"hi", fin: true })));
+    check!(matches!(event?, Some(Event::Data { kind: DataKind::Text, payload: b"hi", fin: true, .. })));
     Ok(())
 }

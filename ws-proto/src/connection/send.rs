@@ -1,0 +1,214 @@
+//! The send side: frames encoded into the caller's buffer (masked for clients), the
+//! fragmentation rules, frames streamed out in pieces, and the pongs and close frames the
+//! connection queues itself.
+
+use rand_core::RngCore;
+
+use super::state::ControlPayload;
+use super::Connection;
+use crate::frame::{FrameHeader, Opcode, MAX_CONTROL_PAYLOAD};
+use crate::{mask, CloseCode, DataKind, Error, Message, Role};
+
+/// A frame begun with [`Connection::start_frame`] whose payload is still owed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outgoing {
+    mask: Option<[u8; 4]>,
+    /// Payload bytes written so far (also the masking position).
+    offset: u64,
+    len: u64,
+}
+
+impl<R: RngCore> Connection<R> {
+    /// Encodes a whole message as one frame into `tx`; returns the frame's length.
+    pub fn send(&mut self, message: Message<'_>, tx: &mut [u8]) -> Result<usize, Error> {
+        let (opcode, payload) = message.parts();
+        self.check_send()?;
+        if opcode.is_control() {
+            if payload.len() > MAX_CONTROL_PAYLOAD {
+                return Err(Error::InvalidSend);
+            }
+        } else if self.sending.is_some() {
+            return Err(Error::InvalidSend);
+        }
+        self.write_frame(opcode, true, payload, tx)
+    }
+
+    /// Encodes one fragment of a message that is streamed out in pieces; `fin` ends it.
+    ///
+    /// The first fragment carries `kind`, the rest go out as continuations (their `kind`
+    /// must match). Control frames may be sent between fragments. Text fragments may split
+    /// code points; the message as a whole must be UTF-8.
+    pub fn send_fragment(
+        &mut self,
+        kind: DataKind,
+        payload: &[u8],
+        fin: bool,
+        tx: &mut [u8],
+    ) -> Result<usize, Error> {
+        let opcode = self.fragment_opcode(kind)?;
+        let n = self.write_frame(opcode, fin, payload, tx)?;
+        self.sending = (!fin).then_some(kind);
+        Ok(n)
+    }
+
+    /// Writes the header of a data frame of `len` payload bytes, to be followed by exactly
+    /// that many bytes through [`write_payload`](Self::write_payload): a frame of any size
+    /// leaves through a small buffer, e.g. to forward or echo a frame as one frame.
+    ///
+    /// Sequencing is as for [`send_fragment`](Self::send_fragment): the frame starts a
+    /// `kind` message, or continues the open one; `fin` ends the message. Until the payload
+    /// is complete nothing else can be sent, and [`poll_transmit`](Self::poll_transmit)
+    /// writes nothing (a frame cannot be interrupted).
+    pub fn start_frame(
+        &mut self,
+        kind: DataKind,
+        len: u64,
+        fin: bool,
+        tx: &mut [u8],
+    ) -> Result<usize, Error> {
+        let opcode = self.fragment_opcode(kind)?;
+        let mask = self.next_mask();
+        let n = FrameHeader { fin, rsv: 0, opcode, mask, len }.encode(tx)?;
+        self.sending = (!fin).then_some(kind);
+        self.outgoing = (len > 0).then_some(Outgoing { mask, offset: 0, len });
+        Ok(n)
+    }
+
+    /// Writes the next payload bytes of the frame begun with
+    /// [`start_frame`](Self::start_frame), as many as fit in `tx`; returns how many (the
+    /// bytes of `payload` taken and of `tx` written are the same number).
+    ///
+    /// More than the frame has left is [`Error::InvalidSend`].
+    pub fn write_payload(&mut self, payload: &[u8], tx: &mut [u8]) -> Result<usize, Error> {
+        let frame = self.outgoing.as_mut().ok_or(Error::InvalidSend)?;
+        if payload.len() as u64 > frame.len - frame.offset {
+            return Err(Error::InvalidSend);
+        }
+        let n = payload.len().min(tx.len());
+        let (Some(dst), Some(src)) = (tx.get_mut(..n), payload.get(..n)) else { return Ok(0) };
+        dst.copy_from_slice(src);
+        if let Some(key) = frame.mask {
+            mask::apply(dst, key, frame.offset);
+        }
+        frame.offset += n as u64;
+        if frame.offset == frame.len {
+            self.outgoing = None;
+        }
+        Ok(n)
+    }
+
+    /// Payload bytes still owed to the frame begun with [`start_frame`](Self::start_frame).
+    pub fn payload_remaining(&self) -> u64 {
+        self.outgoing.map_or(0, |f| f.len - f.offset)
+    }
+
+    /// Starts the closing handshake: queues a close frame for
+    /// [`poll_transmit`](Self::poll_transmit). The reason is at most 123 bytes.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        if !self.state.sending() {
+            return Err(Error::Closed);
+        }
+        if !code.is_valid_on_wire() || reason.len() > CloseCode::MAX_REASON_LEN {
+            return Err(Error::InvalidSend);
+        }
+        self.state.close(ControlPayload::close(code, reason.as_bytes()))
+    }
+
+    /// Writes the next frame the connection queued itself (the pong for the latest ping,
+    /// then our close frame) into `tx`; returns its length, 0 when nothing is queued or a
+    /// frame begun with [`start_frame`](Self::start_frame) is unfinished.
+    ///
+    /// `tx` must hold 131 bytes for any control frame. A pong that does not fit is dropped
+    /// when a close frame is queued behind it; otherwise a frame that does not fit is
+    /// [`Error::BufferTooSmall`] and stays queued.
+    pub fn poll_transmit(&mut self, tx: &mut [u8]) -> Result<usize, Error> {
+        if self.outgoing.is_some() {
+            return Ok(0);
+        }
+        let close = self.state.queued_close();
+        if let Some(pong) = self.pong {
+            match self.write_frame(Opcode::Pong, true, pong.as_slice(), tx) {
+                Ok(n) => {
+                    self.pong = None;
+                    return Ok(n);
+                }
+                Err(e) if close.is_none() => return Err(e),
+                Err(_) => self.pong = None,
+            }
+        }
+        let Some(close) = close else { return Ok(0) };
+        let n = self.write_frame(Opcode::Close, true, close.as_slice(), tx)?;
+        self.state.close_written();
+        Ok(n)
+    }
+
+    /// Whether [`poll_transmit`](Self::poll_transmit) has a frame to write.
+    pub fn wants_transmit(&self) -> bool {
+        self.outgoing.is_none() && (self.pong.is_some() || self.state.queued_close().is_some())
+    }
+
+    /// Largest payload a frame written into a `tx_len`-byte buffer can carry.
+    pub fn max_payload_for(&self, tx_len: usize) -> usize {
+        let mask = if self.role == Role::Client { 4 } else { 0 };
+        let header = |ext: usize| 2 + ext + mask;
+        [(header(0), 125), (header(2), usize::from(u16::MAX)), (header(8), usize::MAX)]
+            .iter()
+            .filter_map(|&(h, max)| tx_len.checked_sub(h).map(|room| room.min(max)))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// New messages may be sent: the closing handshake has not started, and no frame
+    /// begun with `start_frame` is unfinished.
+    fn check_send(&self) -> Result<(), Error> {
+        if !self.state.sending() {
+            return Err(Error::Closed);
+        }
+        if self.outgoing.is_some() {
+            return Err(Error::InvalidSend);
+        }
+        Ok(())
+    }
+
+    /// The opcode of the next frame of a `kind` message, checking the sequence.
+    fn fragment_opcode(&self, kind: DataKind) -> Result<Opcode, Error> {
+        self.check_send()?;
+        match self.sending {
+            None => Ok(kind.opcode()),
+            Some(open) if open == kind => Ok(Opcode::Continuation),
+            Some(_) => Err(Error::InvalidSend),
+        }
+    }
+
+    fn next_mask(&mut self) -> Option<[u8; 4]> {
+        match (self.role, self.rng.as_mut()) {
+            (Role::Client, Some(rng)) => {
+                let mut key = [0u8; 4];
+                rng.fill_bytes(&mut key);
+                Some(key)
+            }
+            _ => None,
+        }
+    }
+
+    fn write_frame(
+        &mut self,
+        opcode: Opcode,
+        fin: bool,
+        payload: &[u8],
+        tx: &mut [u8],
+    ) -> Result<usize, Error> {
+        let mask = self.next_mask();
+        let header = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 };
+        let total = header.encoded_len() + payload.len();
+        let frame = tx.get_mut(..total).ok_or(Error::BufferTooSmall)?;
+        let n = header.encode(frame)?;
+        // Taking exactly `payload.len()` bytes lets the compiler see the lengths match.
+        let body = frame.get_mut(n..n + payload.len()).ok_or(Error::BufferTooSmall)?;
+        body.copy_from_slice(payload);
+        if let Some(key) = mask {
+            mask::apply(body, key, 0);
+        }
+        Ok(n + payload.len())
+    }
+}

@@ -1,0 +1,110 @@
+//! The vocabulary of a connection: what the peer sent ([`Event`]) and what to send
+//! ([`Message`]).
+
+use crate::frame::Opcode;
+use crate::CloseCode;
+
+/// Text or binary: the type of a data message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DataKind {
+    /// UTF-8 text (validated on receive).
+    Text,
+    /// Arbitrary bytes.
+    Binary,
+}
+
+impl DataKind {
+    pub(crate) const fn opcode(self) -> Opcode {
+        match self {
+            Self::Text => Opcode::Text,
+            Self::Binary => Opcode::Binary,
+        }
+    }
+}
+
+/// The frame that carries a data chunk, and where in its payload the chunk sits: what it
+/// takes to forward a frame of any size as one frame ([`Connection::start_frame`]).
+///
+/// [`Connection::start_frame`]: crate::Connection::start_frame
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub struct FrameInfo {
+    /// The frame's payload length.
+    pub len: u64,
+    /// Position of the chunk's first byte in the frame's payload (0: the frame starts).
+    pub offset: u64,
+    /// The frame's FIN bit: it is the last frame of its message.
+    pub fin: bool,
+}
+
+/// Something the peer sent. Payloads are unmasked in place in the receive buffer and
+/// borrowed from it, never copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A chunk of a data message. Chunks of one message arrive in order; `fin` marks the
+    /// last one. Every frame gives at least one chunk (an empty frame an empty one). A
+    /// text chunk may end inside a code point; the message as a whole is valid UTF-8.
+    #[non_exhaustive]
+    Data {
+        /// Text or binary.
+        kind: DataKind,
+        /// The bytes of this chunk.
+        payload: &'a [u8],
+        /// This chunk completes the message.
+        fin: bool,
+        /// The frame that carries the chunk.
+        frame: FrameInfo,
+    },
+    /// A ping; a pong with the same payload is queued for
+    /// [`poll_transmit`](crate::Connection::poll_transmit).
+    Ping(&'a [u8]),
+    /// A pong, solicited or not.
+    Pong(&'a [u8]),
+    /// The peer started or answered the closing handshake. If it started it, the reply
+    /// (its code and reason echoed) is queued for
+    /// [`poll_transmit`](crate::Connection::poll_transmit).
+    Close {
+        /// The code, if the frame had one.
+        code: Option<CloseCode>,
+        /// The reason, possibly empty.
+        reason: &'a str,
+    },
+}
+
+/// A whole message to send, or a reassembled one received (see [`crate::Assembler`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Message<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+    /// A ping (payload at most 125 bytes).
+    Ping(&'a [u8]),
+    /// A pong (payload at most 125 bytes).
+    Pong(&'a [u8]),
+}
+
+impl<'a> Message<'a> {
+    /// A text message.
+    pub const fn text(text: &'a str) -> Self {
+        Self::Text(text)
+    }
+
+    /// A binary message.
+    pub const fn binary(bytes: &'a [u8]) -> Self {
+        Self::Binary(bytes)
+    }
+
+    pub(crate) fn parts(self) -> (Opcode, &'a [u8]) {
+        match self {
+            Self::Text(text) => (Opcode::Text, text.as_bytes()),
+            Self::Binary(bytes) => (Opcode::Binary, bytes),
+            Self::Ping(bytes) => (Opcode::Ping, bytes),
+            Self::Pong(bytes) => (Opcode::Pong, bytes),
+        }
+    }
+}
