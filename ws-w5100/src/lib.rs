@@ -38,6 +38,7 @@
 mod bus;
 mod device;
 mod error;
+mod memory;
 pub mod regs;
 mod socket;
 pub mod stack;
@@ -45,7 +46,8 @@ pub mod stack;
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub use device::{BufSize, NetConfig, SocketSizes, W5100};
+pub use device::{NetConfig, W5100};
 pub use error::Error;
+pub use memory::{BufSize, SocketSizes};
 pub use socket::Socket;
 pub use stack::TcpSocket;

@@ -9,7 +9,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use embedded_hal::spi::SpiDevice;
 
 use crate::bus::Bus;
-use crate::device::SocketMemory;
+use crate::memory::SocketMemory;
 use crate::regs::{self, sn, sn_ir, sn_mr, Command, Status};
 use crate::Error;
 
