@@ -39,6 +39,7 @@ mod bus;
 mod device;
 mod error;
 mod memory;
+mod pool;
 pub mod regs;
 mod socket;
 pub mod stack;
