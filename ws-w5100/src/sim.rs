@@ -65,7 +65,7 @@ use core::convert::Infallible;
 use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
 
 use crate::bus::{READ, WRITE};
-use crate::regs::{self, ir, mr, sn, sn_ir, sn_mr, Command, Status};
+use crate::regs::{self, ir, mr, sn, sn_mr, Command, SocketInterrupts, Status};
 
 /// How long CONNECT may block on the host connect.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -383,11 +383,14 @@ impl W5100Sim {
                     socket.stream = Some(stream);
                     socket.status = Status::Established;
                 }
-                self.raise(n, sn_ir::CON);
+                self.raise(n, SocketInterrupts::CON);
             }
             Err(e) => {
-                let flag =
-                    if e.kind() == ErrorKind::ConnectionRefused { sn_ir::DISCON } else { sn_ir::TIMEOUT };
+                let flag = if e.kind() == ErrorKind::ConnectionRefused {
+                    SocketInterrupts::DISCON
+                } else {
+                    SocketInterrupts::TIMEOUT
+                };
                 self.last_io_error = Some(e);
                 self.close(n);
                 self.raise(n, flag);
@@ -407,7 +410,7 @@ impl W5100Sim {
             }
         }
         self.close(n);
-        self.raise(n, sn_ir::DISCON);
+        self.raise(n, SocketInterrupts::DISCON);
     }
 
     fn close(&mut self, n: usize) {
@@ -441,9 +444,9 @@ impl W5100Sim {
     }
 
     /// Set flags in Sn_IR.
-    fn raise(&mut self, n: usize, flags: u8) {
+    fn raise(&mut self, n: usize, flags: SocketInterrupts) {
         let addr = socket_reg(n, sn::IR);
-        let value = self.get(addr) | flags;
+        let value = self.get(addr) | flags.bits();
         self.set(addr, value);
     }
 
@@ -451,7 +454,7 @@ impl W5100Sim {
     fn reset_by_peer(&mut self, n: usize, error: io::Error) {
         self.last_io_error = Some(error);
         self.close(n);
-        self.raise(n, sn_ir::DISCON);
+        self.raise(n, SocketInterrupts::DISCON);
     }
 
     // --- servicing host sockets ---
@@ -501,7 +504,7 @@ impl W5100Sim {
             socket.stream = Some(stream);
             socket.status = Status::Established;
         }
-        self.raise(n, sn_ir::CON);
+        self.raise(n, SocketInterrupts::CON);
     }
 
     /// Write what the last SEND asked for, as far as the host socket takes it.
@@ -540,7 +543,7 @@ impl W5100Sim {
             }
         }
         if done {
-            self.raise(n, sn_ir::SEND_OK);
+            self.raise(n, SocketInterrupts::SEND_OK);
         }
         if let Some(e) = failure {
             self.reset_by_peer(n, e);
@@ -557,7 +560,7 @@ impl W5100Sim {
         if socket.status != Status::Established {
             return;
         }
-        let mut flags = 0;
+        let mut flags = SocketInterrupts::NONE;
         let mut failure = None;
         for _ in 0..PUMP_CALLS {
             let Some(stream) = socket.stream.as_mut() else {
@@ -574,12 +577,12 @@ impl W5100Sim {
             match stream.read(space) {
                 Ok(0) => {
                     socket.status = Status::CloseWait;
-                    flags |= sn_ir::DISCON;
+                    flags |= SocketInterrupts::DISCON;
                     break;
                 }
                 Ok(k) => {
                     socket.rx_wr = socket.rx_wr.wrapping_add(u16::try_from(k).unwrap_or(0));
-                    flags |= sn_ir::RECV;
+                    flags |= SocketInterrupts::RECV;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -772,6 +775,7 @@ fn byte_of(value: u16, high: bool) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::regs::sn_ir;
 
     fn read(sim: &mut W5100Sim, addr: u16) -> u8 {
         let [hi, lo] = addr.to_be_bytes();
@@ -826,7 +830,7 @@ mod tests {
     #[test]
     fn interrupt_bits_clear_on_write_one() {
         let mut sim = W5100Sim::default();
-        sim.raise(2, sn_ir::CON | sn_ir::RECV);
+        sim.raise(2, SocketInterrupts::CON | SocketInterrupts::RECV);
         assert_eq!(read(&mut sim, regs::IR), ir::socket(2));
         write(&mut sim, regs::socket_register(2, sn::IR), sn_ir::CON);
         assert_eq!(read(&mut sim, regs::socket_register(2, sn::IR)), sn_ir::RECV);

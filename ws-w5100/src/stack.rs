@@ -64,7 +64,7 @@ use core::net::SocketAddr;
 use embedded_hal::spi::SpiDevice;
 use embedded_nal::{TcpClientStack, TcpFullStack};
 
-use crate::regs::{sn_ir, Command, Status};
+use crate::regs::{Command, SocketInterrupts, Status};
 use crate::socket::Socket;
 use crate::{Error, W5100};
 
@@ -128,7 +128,7 @@ impl<SPI: SpiDevice> W5100<SPI> {
     /// The error for a connection the chip has closed: TIMEOUT if Sn_IR says so.
     fn closed_error(&mut self, socket: Socket) -> Result<Error<SPI::Error>, Error<SPI::Error>> {
         let interrupts = socket.interrupts(&mut self.bus)?;
-        Ok(if interrupts & sn_ir::TIMEOUT != 0 { Error::Timeout } else { Error::Closed })
+        Ok(if interrupts.contains(SocketInterrupts::TIMEOUT) { Error::Timeout } else { Error::Closed })
     }
 
     /// Open `socket` on `port` and listen; on failure the socket is closed again.
@@ -161,11 +161,11 @@ impl<SPI: SpiDevice> W5100<SPI> {
             return Ok(true);
         }
         let interrupts = socket.interrupts(&mut self.bus)?;
-        if interrupts & sn_ir::SEND_OK != 0 {
-            socket.clear_interrupts(&mut self.bus, sn_ir::SEND_OK)?;
+        if interrupts.contains(SocketInterrupts::SEND_OK) {
+            socket.clear_interrupts(&mut self.bus, SocketInterrupts::SEND_OK)?;
             self.pool.set_send_pending(socket, false);
             Ok(true)
-        } else if interrupts & sn_ir::TIMEOUT != 0 {
+        } else if interrupts.contains(SocketInterrupts::TIMEOUT) {
             Err(Error::Timeout)
         } else {
             Ok(false)
@@ -202,15 +202,15 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             }
             State::Connecting(socket) => match socket.status(&mut self.bus)? {
                 Status::Established | Status::CloseWait => {
-                    socket.clear_interrupts(&mut self.bus, sn_ir::CON)?;
+                    socket.clear_interrupts(&mut self.bus, SocketInterrupts::CON)?;
                     handle.state = State::Connected(socket);
                     Ok(())
                 }
                 Status::Closed => {
                     let interrupts = socket.interrupts(&mut self.bus)?;
-                    socket.clear_interrupts(&mut self.bus, sn_ir::ALL)?;
+                    socket.clear_interrupts(&mut self.bus, SocketInterrupts::ALL)?;
                     handle.state = State::Idle(socket);
-                    Err(nb::Error::Other(if interrupts & sn_ir::TIMEOUT != 0 {
+                    Err(nb::Error::Other(if interrupts.contains(SocketInterrupts::TIMEOUT) {
                         Error::Timeout
                     } else {
                         Error::ConnectionRefused
@@ -287,7 +287,7 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             }
         }
         socket.command(&mut self.bus, Command::Close)?;
-        socket.clear_interrupts(&mut self.bus, sn_ir::ALL)
+        socket.clear_interrupts(&mut self.bus, SocketInterrupts::ALL)
     }
 }
 
@@ -334,7 +334,7 @@ impl<SPI: SpiDevice> TcpFullStack for W5100<SPI> {
         match socket.status(&mut self.bus)? {
             Status::Established | Status::CloseWait => {
                 let remote = socket.remote(&mut self.bus)?;
-                socket.clear_interrupts(&mut self.bus, sn_ir::CON)?;
+                socket.clear_interrupts(&mut self.bus, SocketInterrupts::CON)?;
                 // The connection keeps its slot; the listener moves on. A failed re-arm
                 // must not lose the connection: accept retries the arming next time.
                 let rearmed = self.arm_free(port).ok().flatten();
