@@ -40,6 +40,9 @@ mod device;
 mod error;
 mod memory;
 mod pool;
+// Public for tests and tools at register level only; see the module docs. Hidden so that
+// it does not read as part of the driver's API.
+#[doc(hidden)]
 pub mod regs;
 mod socket;
 pub mod stack;

@@ -3,6 +3,11 @@
 //! Every number the driver (and the chip model) puts on the wire is named here once, after
 //! the W5100 datasheet (v1.2.x). Multi-byte registers are big-endian; the constant is the
 //! address of the first (most significant) byte.
+//!
+//! Not part of the driver's supported API. The driver and the chip model (`sim`) use it from
+//! inside the crate; it is public, and hidden from the docs, only for tests and tools that
+//! work at register level from outside: the integration tests, which read registers back
+//! through `W5100Sim::register`, and a future emulator. It may change in any release.
 
 /// Number of hardware sockets on the chip.
 pub const SOCKETS: u8 = 4;
