@@ -8,8 +8,12 @@ use embedded_nal::{TcpError, TcpErrorKind};
 ///
 /// [`TcpError::kind`] maps [`Error::Closed`] to [`TcpErrorKind::PipeClosed`] and everything
 /// else, including [`Error::Timeout`], to [`TcpErrorKind::Other`].
+///
+/// Later versions may add variants (the driver does not yet report everything the chip can,
+/// e.g. IP conflicts or unreachable destinations), so a `match` needs a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Error<E> {
     /// The SPI bus reported an error.
     Spi(E),

@@ -29,15 +29,35 @@
 //! See [`stack`] for how a listener re-arms (the W5100 has no accept queue: the listening
 //! socket becomes the connection) and how chip states map to results and errors.
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `sim` | [`sim::W5100Sim`], the register-level chip model on host TCP sockets; implies `std` |
+//! | `std` | links `std` (the driver itself needs only `core`) |
+//! | `defmt` | `defmt::Format` on the public error and state types, for firmware logging |
+//!
+//! None is on by default: the driver is `no_std` and allocation-free.
+//!
 //! [`SpiDevice`]: embedded_hal::spi::SpiDevice
 //! [`TcpClientStack`]: embedded_nal::TcpClientStack
 //! [`TcpFullStack`]: embedded_nal::TcpFullStack
-
+// Without `sim` there is no `sim::W5100Sim` to link to: point at the feature table instead,
+// so the docs build without a broken link either way.
+#![cfg_attr(not(feature = "sim"), doc = "[`sim::W5100Sim`]: #features")]
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
+// docs.rs (see Cargo.toml) labels feature-gated items such as `sim` with their feature.
+// `doc_auto_cfg` was merged into `doc_cfg` (nightly 1.92), which now does this on its own.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bus;
 mod device;
 mod error;
+mod memory;
+mod pool;
+// Public for tests and tools at register level only; see the module docs. Hidden so that
+// it does not read as part of the driver's API.
+#[doc(hidden)]
 pub mod regs;
 mod socket;
 pub mod stack;
@@ -45,7 +65,13 @@ pub mod stack;
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub use device::{BufSize, NetConfig, SocketSizes, W5100};
+pub use device::{NetConfig, W5100};
 pub use error::Error;
+pub use memory::{BufSize, SocketSizes};
 pub use socket::Socket;
 pub use stack::TcpSocket;
+
+// Compiles and runs the README's example with the doctests, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

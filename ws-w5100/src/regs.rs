@@ -3,6 +3,11 @@
 //! Every number the driver (and the chip model) puts on the wire is named here once, after
 //! the W5100 datasheet (v1.2.x). Multi-byte registers are big-endian; the constant is the
 //! address of the first (most significant) byte.
+//!
+//! Not part of the driver's supported API. The driver and the chip model (`sim`) use it from
+//! inside the crate; it is public, and hidden from the docs, only for tests and tools that
+//! work at register level from outside: the integration tests, which read registers back
+//! through `W5100Sim::register`, and a future emulator. It may change in any release.
 
 /// Number of hardware sockets on the chip.
 pub const SOCKETS: u8 = 4;
@@ -137,7 +142,8 @@ pub mod sn_mr {
     pub const MULTI: u8 = 0x80;
 }
 
-/// Bits of a socket interrupt register [`sn::IR`].
+/// Bits of a socket interrupt register [`sn::IR`]; the driver uses them through the typed
+/// [`SocketInterrupts`].
 pub mod sn_ir {
     /// Connection established.
     pub const CON: u8 = 0x01;
@@ -151,6 +157,67 @@ pub mod sn_ir {
     pub const SEND_OK: u8 = 0x10;
     /// All bits, for clearing everything.
     pub const ALL: u8 = 0x1F;
+}
+
+/// The flags of a socket interrupt register [`sn::IR`], as a typed value.
+///
+/// The bit values are the [`sn_ir`] constants; this type keeps them from being mixed up with
+/// other register bytes. Reading Sn_IR gives one with [`from_bits`](Self::from_bits); writing
+/// [`bits`](Self::bits) back clears the flags that are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SocketInterrupts(u8);
+
+impl SocketInterrupts {
+    /// No flag.
+    pub const NONE: Self = Self(0);
+    /// Connection established.
+    pub const CON: Self = Self(sn_ir::CON);
+    /// FIN or RST received from the peer, or a disconnect completed.
+    pub const DISCON: Self = Self(sn_ir::DISCON);
+    /// Data received.
+    pub const RECV: Self = Self(sn_ir::RECV);
+    /// ARP or TCP retransmission timed out.
+    pub const TIMEOUT: Self = Self(sn_ir::TIMEOUT);
+    /// The last SEND command completed.
+    pub const SEND_OK: Self = Self(sn_ir::SEND_OK);
+    /// Every flag, for clearing everything.
+    pub const ALL: Self = Self(sn_ir::ALL);
+
+    /// The flags of an Sn_IR value. Bits the datasheet reserves are kept as they are, so a
+    /// value read and written back is the same byte.
+    pub const fn from_bits(bits: u8) -> Self {
+        Self(bits)
+    }
+
+    /// The Sn_IR value of these flags.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Whether every flag of `other` is set in `self` (always true for [`NONE`](Self::NONE)).
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The flags set in `self`, in `other` or in both.
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
+impl core::ops::BitOr for SocketInterrupts {
+    type Output = Self;
+
+    fn bitor(self, other: Self) -> Self {
+        self.union(other)
+    }
+}
+
+impl core::ops::BitOrAssign for SocketInterrupts {
+    fn bitor_assign(&mut self, other: Self) {
+        *self = self.union(other);
+    }
 }
 
 /// A socket command, written to [`sn::CR`].
@@ -282,6 +349,28 @@ mod tests {
         for code in 0..=u8::MAX {
             assert_eq!(Status::from_code(code).code(), code);
         }
+    }
+
+    #[test]
+    fn socket_interrupts_are_the_sn_ir_bits() {
+        let flags = SocketInterrupts::from_bits(sn_ir::CON | sn_ir::RECV);
+        assert!(flags.contains(SocketInterrupts::CON));
+        assert!(flags.contains(SocketInterrupts::CON | SocketInterrupts::RECV));
+        assert!(!flags.contains(SocketInterrupts::CON | SocketInterrupts::TIMEOUT));
+        assert!(!flags.contains(SocketInterrupts::SEND_OK));
+        assert!(flags.contains(SocketInterrupts::NONE));
+        let mut all = SocketInterrupts::NONE;
+        for flag in [
+            SocketInterrupts::CON,
+            SocketInterrupts::DISCON,
+            SocketInterrupts::RECV,
+            SocketInterrupts::TIMEOUT,
+            SocketInterrupts::SEND_OK,
+        ] {
+            all |= flag;
+        }
+        assert_eq!(all, SocketInterrupts::ALL);
+        assert_eq!(SocketInterrupts::from_bits(0xE5).bits(), 0xE5);
     }
 
     #[test]

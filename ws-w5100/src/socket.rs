@@ -9,8 +9,8 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use embedded_hal::spi::SpiDevice;
 
 use crate::bus::Bus;
-use crate::device::SocketMemory;
-use crate::regs::{self, sn, sn_ir, sn_mr, Command, Status};
+use crate::memory::SocketMemory;
+use crate::regs::{self, sn, sn_mr, Command, SocketInterrupts, Status};
 use crate::Error;
 
 /// How many times Sn_CR is polled for the chip to accept a command.
@@ -64,18 +64,21 @@ impl Socket {
         Ok(Status::from_code(bus.read(self.reg(sn::SR))?))
     }
 
-    /// The socket's interrupt flags ([`regs::sn_ir`]).
-    pub(crate) fn interrupts<SPI: SpiDevice>(self, bus: &mut Bus<SPI>) -> Result<u8, Error<SPI::Error>> {
-        bus.read(self.reg(sn::IR))
+    /// The socket's interrupt flags (Sn_IR).
+    pub(crate) fn interrupts<SPI: SpiDevice>(
+        self,
+        bus: &mut Bus<SPI>,
+    ) -> Result<SocketInterrupts, Error<SPI::Error>> {
+        Ok(SocketInterrupts::from_bits(bus.read(self.reg(sn::IR))?))
     }
 
-    /// Clear the interrupt flags in `bits` (the chip clears a bit written as 1).
+    /// Clear the interrupt flags in `flags` (the chip clears a bit written as 1).
     pub(crate) fn clear_interrupts<SPI: SpiDevice>(
         self,
         bus: &mut Bus<SPI>,
-        bits: u8,
+        flags: SocketInterrupts,
     ) -> Result<(), Error<SPI::Error>> {
-        bus.write(self.reg(sn::IR), bits)
+        bus.write(self.reg(sn::IR), flags.bits())
     }
 
     /// Close whatever the socket was doing, then open it in TCP mode on `port` (→ INIT).
@@ -85,7 +88,7 @@ impl Socket {
         port: u16,
     ) -> Result<(), Error<SPI::Error>> {
         self.command(bus, Command::Close)?;
-        self.clear_interrupts(bus, sn_ir::ALL)?;
+        self.clear_interrupts(bus, SocketInterrupts::ALL)?;
         bus.write(self.reg(sn::MR), sn_mr::TCP)?;
         bus.write_u16(self.reg(sn::PORT), port)?;
         self.command(bus, Command::Open)?;

@@ -64,7 +64,7 @@ use core::net::SocketAddr;
 use embedded_hal::spi::SpiDevice;
 use embedded_nal::{TcpClientStack, TcpFullStack};
 
-use crate::regs::{sn_ir, Command, Status};
+use crate::regs::{Command, SocketInterrupts, Status};
 use crate::socket::Socket;
 use crate::{Error, W5100};
 
@@ -128,14 +128,11 @@ impl<SPI: SpiDevice> W5100<SPI> {
     /// The error for a connection the chip has closed: TIMEOUT if Sn_IR says so.
     fn closed_error(&mut self, socket: Socket) -> Result<Error<SPI::Error>, Error<SPI::Error>> {
         let interrupts = socket.interrupts(&mut self.bus)?;
-        Ok(if interrupts & sn_ir::TIMEOUT != 0 { Error::Timeout } else { Error::Closed })
+        Ok(if interrupts.contains(SocketInterrupts::TIMEOUT) { Error::Timeout } else { Error::Closed })
     }
 
     /// Open `socket` on `port` and listen; on failure the socket is closed again.
     fn arm(&mut self, socket: Socket, port: u16) -> Result<(), Error<SPI::Error>> {
-        if let Some(slot) = self.slot_mut(socket) {
-            slot.send_pending = false;
-        }
         let armed = socket.open_tcp(&mut self.bus, port).and_then(|()| socket.listen(&mut self.bus));
         if armed.is_err() {
             // Best effort: the first error is the one worth reporting.
@@ -146,13 +143,13 @@ impl<SPI: SpiDevice> W5100<SPI> {
 
     /// Take a free hardware socket and listen on it; `None` when none is free.
     fn arm_free(&mut self, port: u16) -> Result<Option<Socket>, Error<SPI::Error>> {
-        let Some(socket) = self.allocate() else {
+        let Some(socket) = self.pool.take() else {
             return Ok(None);
         };
         match self.arm(socket, port) {
             Ok(()) => Ok(Some(socket)),
             Err(e) => {
-                self.free(socket);
+                self.pool.release(socket);
                 Err(e)
             }
         }
@@ -160,18 +157,15 @@ impl<SPI: SpiDevice> W5100<SPI> {
 
     /// Wait for (or clear) an in-flight SEND: `Ok(true)` when the chip may take another.
     fn send_ready(&mut self, socket: Socket) -> Result<bool, Error<SPI::Error>> {
-        let pending = self.slot_mut(socket).is_some_and(|slot| slot.send_pending);
-        if !pending {
+        if !self.pool.send_pending(socket) {
             return Ok(true);
         }
         let interrupts = socket.interrupts(&mut self.bus)?;
-        if interrupts & sn_ir::SEND_OK != 0 {
-            socket.clear_interrupts(&mut self.bus, sn_ir::SEND_OK)?;
-            if let Some(slot) = self.slot_mut(socket) {
-                slot.send_pending = false;
-            }
+        if interrupts.contains(SocketInterrupts::SEND_OK) {
+            socket.clear_interrupts(&mut self.bus, SocketInterrupts::SEND_OK)?;
+            self.pool.set_send_pending(socket, false);
             Ok(true)
-        } else if interrupts & sn_ir::TIMEOUT != 0 {
+        } else if interrupts.contains(SocketInterrupts::TIMEOUT) {
             Err(Error::Timeout)
         } else {
             Ok(false)
@@ -187,7 +181,7 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
         if !self.initialized {
             return Err(Error::NotInitialized);
         }
-        let socket = self.allocate().ok_or(Error::NoFreeSocket)?;
+        let socket = self.pool.take().ok_or(Error::NoFreeSocket)?;
         Ok(TcpSocket::new(State::Idle(socket)))
     }
 
@@ -201,9 +195,6 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
                     State::Bound { port, .. } => port,
                     _ => self.ephemeral_port(),
                 };
-                if let Some(slot) = self.slot_mut(socket) {
-                    slot.send_pending = false;
-                }
                 socket.open_tcp(&mut self.bus, port)?;
                 socket.connect(&mut self.bus, remote)?;
                 handle.state = State::Connecting(socket);
@@ -211,15 +202,15 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             }
             State::Connecting(socket) => match socket.status(&mut self.bus)? {
                 Status::Established | Status::CloseWait => {
-                    socket.clear_interrupts(&mut self.bus, sn_ir::CON)?;
+                    socket.clear_interrupts(&mut self.bus, SocketInterrupts::CON)?;
                     handle.state = State::Connected(socket);
                     Ok(())
                 }
                 Status::Closed => {
                     let interrupts = socket.interrupts(&mut self.bus)?;
-                    socket.clear_interrupts(&mut self.bus, sn_ir::ALL)?;
+                    socket.clear_interrupts(&mut self.bus, SocketInterrupts::ALL)?;
                     handle.state = State::Idle(socket);
-                    Err(nb::Error::Other(if interrupts & sn_ir::TIMEOUT != 0 {
+                    Err(nb::Error::Other(if interrupts.contains(SocketInterrupts::TIMEOUT) {
                         Error::Timeout
                     } else {
                         Error::ConnectionRefused
@@ -244,15 +235,13 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
         if !self.send_ready(socket)? {
             return Err(nb::Error::WouldBlock);
         }
-        let memory = self.memory(socket);
+        let memory = self.pool.memory(socket);
         let queued = socket.write_tx(&mut self.bus, &memory, buffer)?;
         if queued == 0 {
             return Err(nb::Error::WouldBlock);
         }
         socket.command(&mut self.bus, Command::Send)?;
-        if let Some(slot) = self.slot_mut(socket) {
-            slot.send_pending = true;
-        }
+        self.pool.set_send_pending(socket, true);
         Ok(queued)
     }
 
@@ -269,7 +258,7 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             Status::Closed => return Err(nb::Error::Other(self.closed_error(socket)?)),
             _ => {}
         }
-        let memory = self.memory(socket);
+        let memory = self.pool.memory(socket);
         let available = socket.rx_available(&mut self.bus, &memory)?;
         if available == 0 {
             return Err(match status {
@@ -285,7 +274,7 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             return Ok(());
         };
         // The handle is gone whatever the chip says: never leak the hardware socket.
-        self.free(socket);
+        self.pool.release(socket);
         if let State::Connected(_) = handle.state {
             let status = socket.status(&mut self.bus)?;
             if matches!(status, Status::Established | Status::CloseWait) {
@@ -298,7 +287,7 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             }
         }
         socket.command(&mut self.bus, Command::Close)?;
-        socket.clear_interrupts(&mut self.bus, sn_ir::ALL)
+        socket.clear_interrupts(&mut self.bus, SocketInterrupts::ALL)
     }
 }
 
@@ -345,7 +334,7 @@ impl<SPI: SpiDevice> TcpFullStack for W5100<SPI> {
         match socket.status(&mut self.bus)? {
             Status::Established | Status::CloseWait => {
                 let remote = socket.remote(&mut self.bus)?;
-                socket.clear_interrupts(&mut self.bus, sn_ir::CON)?;
+                socket.clear_interrupts(&mut self.bus, SocketInterrupts::CON)?;
                 // The connection keeps its slot; the listener moves on. A failed re-arm
                 // must not lose the connection: accept retries the arming next time.
                 let rearmed = self.arm_free(port).ok().flatten();
@@ -354,7 +343,7 @@ impl<SPI: SpiDevice> TcpFullStack for W5100<SPI> {
             }
             Status::Closed | Status::Init => {
                 if let Err(e) = self.arm(socket, port) {
-                    self.free(socket);
+                    self.pool.release(socket);
                     handle.state = State::Listener { port, armed: None };
                     return Err(nb::Error::Other(e));
                 }

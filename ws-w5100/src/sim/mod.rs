@@ -1,0 +1,414 @@
+//! A register-level W5100 model whose hardware sockets are host TCP sockets.
+//!
+//! [`W5100Sim`] implements [`SpiDevice`]: it decodes the chip's 4-byte SPI frames against a
+//! model of its 32 KiB address space (common registers, four socket register blocks, the
+//! 8 KiB TX and 8 KiB RX memories split by RMSR/TMSR) and runs the socket command state
+//! machine. The real driver code runs against it unchanged, and real clients reach it:
+//!
+//! - OPEN (TCP mode only) → INIT. Ring pointers start at [`W5100Sim::set_open_pointer`]'s
+//!   value (0 by default), so tests can start a connection right before the 16-bit wrap.
+//! - LISTEN → a std [`TcpListener`] bound on the sim's host IP and Sn_PORT. Hardware
+//!   sockets listening on the same port share one listener; an incoming connection goes to
+//!   whichever of them is polled first. The listener lives while any hardware socket that
+//!   listened on that port is not CLOSED, so a client arriving while all of them are busy
+//!   waits in the host's backlog (a real chip would refuse it with RST).
+//! - CONNECT → a std [`TcpStream`] to Sn_DIPR:Sn_DPORT (a blocking connect of up to 2 s,
+//!   straight to ESTABLISHED; refused → CLOSED with DISCON, other failures → CLOSED with
+//!   TIMEOUT). Sn_PORT is not used for the host socket's local port.
+//! - SEND → the bytes between Sn_TX_RD and Sn_TX_WR go to the stream; SEND_OK is set once
+//!   all are written, and Sn_TX_RD advances as they are (so a peer that does not read
+//!   backs up into Sn_TX_FSR, as on the wire).
+//! - Received bytes fill the RX ring up to its free space; Sn_RX_RSR is the distance from
+//!   the chip's write pointer to the Sn_RX_RD acknowledged by the last RECV.
+//! - Peer EOF → CLOSE_WAIT with DISCON (buffered data stays readable); peer reset or a
+//!   failed write → CLOSED with DISCON.
+//! - DISCON → pending TX data is flushed, the write side shut down, the socket CLOSED; the
+//!   host socket lingers, discarding input until the peer closes, so the peer sees a clean
+//!   FIN rather than a reset. CLOSE → the host socket is dropped, CLOSED.
+//! - Sn_CR reads back 0 at once: commands are processed when written.
+//!
+//! There is no background thread: host sockets are non-blocking and are serviced ("pumped")
+//! whenever the driver reads a socket's Sn_SR, Sn_IR, Sn_TX_FSR or Sn_RX_RSR (high byte),
+//! or the common IR. No SPI input makes the model panic: frames with an unknown opcode are
+//! ignored and read as 0, partial frames are dropped when the transaction ends.
+//!
+//! ```
+//! use std::io::Read;
+//! use std::net::{Ipv4Addr, TcpListener};
+//!
+//! use embedded_nal::TcpClientStack;
+//! use ws_w5100::{sim::W5100Sim, NetConfig, SocketSizes, W5100};
+//!
+//! // A host peer, and the driver on the model connecting to it.
+//! let peer = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+//! let mut w5100 = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST));
+//! w5100.init(&NetConfig::default(), &SocketSizes::default())?;
+//! let mut socket = w5100.socket()?;
+//! nb::block!(w5100.connect(&mut socket, peer.local_addr()?))?;
+//! nb::block!(w5100.send(&mut socket, b"hi"))?;
+//!
+//! let (mut conn, _) = peer.accept()?;
+//! let mut buf = [0; 2];
+//! conn.read_exact(&mut buf)?;
+//! assert_eq!(&buf, b"hi");
+//! w5100.close(socket)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+// The model in three parts, besides the SPI side and the public API here: the address
+// space and rings, the socket commands, and the servicing of host sockets.
+mod commands;
+mod pump;
+mod registers;
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+
+use core::convert::Infallible;
+
+use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
+
+use crate::bus::{READ, WRITE};
+use crate::regs::{self, ir, mr, sn, Status};
+
+use registers::socket_of;
+
+/// The W5100 model: an [`SpiDevice`] whose sockets are host TCP sockets on `host`.
+pub struct W5100Sim {
+    host: Ipv4Addr,
+    mem: Vec<u8>,
+    sockets: [SimSocket; regs::SOCKETS as usize],
+    listeners: Vec<PortListener>,
+    lingering: Vec<TcpStream>,
+    open_pointer: u16,
+    last_io_error: Option<io::Error>,
+}
+
+/// One hardware socket's hidden state (what the chip keeps outside its register file).
+#[derive(Debug)]
+struct SimSocket {
+    status: Status,
+    stream: Option<TcpStream>,
+    /// Port of the host listener this socket listens on or was accepted from.
+    listen_port: Option<u16>,
+    /// The chip's TX read pointer (Sn_TX_RD).
+    tx_rd: u16,
+    /// Sn_TX_WR as of the last SEND: transmit up to here.
+    tx_end: Option<u16>,
+    /// The chip's RX write pointer.
+    rx_wr: u16,
+    /// Sn_RX_RD as of the last RECV.
+    rx_ack: u16,
+}
+
+impl SimSocket {
+    const fn new() -> Self {
+        Self {
+            status: Status::Closed,
+            stream: None,
+            listen_port: None,
+            tx_rd: 0,
+            tx_end: None,
+            rx_wr: 0,
+            rx_ack: 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PortListener {
+    port: u16,
+    listener: TcpListener,
+}
+
+/// Position in the 4-byte frame being shifted in.
+#[derive(Debug, Default)]
+struct Frame {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Default for W5100Sim {
+    /// A model listening on 127.0.0.1.
+    fn default() -> Self {
+        Self::new(Ipv4Addr::LOCALHOST)
+    }
+}
+
+impl fmt::Debug for W5100Sim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("W5100Sim")
+            .field("host", &self.host)
+            .field("sockets", &self.sockets)
+            .field("listeners", &self.listeners)
+            .field("lingering", &self.lingering.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl W5100Sim {
+    /// A chip in its reset state whose listening sockets bind on `host`.
+    pub fn new(host: Ipv4Addr) -> Self {
+        let mut sim = Self {
+            host,
+            mem: vec![0; regs::ADDRESS_SPACE],
+            sockets: [const { SimSocket::new() }; regs::SOCKETS as usize],
+            listeners: Vec::new(),
+            lingering: Vec::new(),
+            open_pointer: 0,
+            last_io_error: None,
+        };
+        sim.reset();
+        sim
+    }
+
+    /// The address host listeners bind to.
+    pub fn host(&self) -> Ipv4Addr {
+        self.host
+    }
+
+    /// Make OPEN start every ring pointer at `pointer` instead of 0 (a test knob).
+    pub fn set_open_pointer(&mut self, pointer: u16) {
+        self.open_pointer = pointer;
+    }
+
+    /// A register or memory byte as the driver would read it, without servicing sockets.
+    pub fn register(&self, addr: u16) -> u8 {
+        if let Some((n, offset)) = socket_of(addr) {
+            let Some(socket) = self.sockets.get(n) else {
+                return 0;
+            };
+            match offset {
+                sn::SR => socket.status.code(),
+                o if o & !1 == sn::TX_FSR => byte_of(self.tx_free(n), o == sn::TX_FSR),
+                o if o & !1 == sn::TX_RD => byte_of(socket.tx_rd, o == sn::TX_RD),
+                o if o & !1 == sn::RX_RSR => byte_of(self.rx_used(n), o == sn::RX_RSR),
+                _ => self.get(addr),
+            }
+        } else if addr == regs::IR {
+            let sockets = (0..regs::SOCKETS)
+                .filter(|&n| self.get(regs::socket_register(n, sn::IR)) != 0)
+                .fold(0, |acc, n| acc | ir::socket(n));
+            (self.get(regs::IR) & 0xF0) | sockets
+        } else {
+            self.get(addr)
+        }
+    }
+
+    /// The last host socket error the model ran into (bind, connect, ...), for diagnostics.
+    pub fn last_io_error(&self) -> Option<&io::Error> {
+        self.last_io_error.as_ref()
+    }
+
+    /// Power-on / MR.RST state: registers at their defaults, every socket closed.
+    fn reset(&mut self) {
+        self.mem.fill(0);
+        self.set_u16(regs::RTR, regs::RTR_RESET);
+        self.set(regs::RCR, regs::RCR_RESET);
+        self.set(regs::RMSR, regs::MSR_RESET);
+        self.set(regs::TMSR, regs::MSR_RESET);
+        for socket in &mut self.sockets {
+            *socket = SimSocket::new();
+        }
+        self.listeners.clear();
+    }
+
+    // --- the SPI side ---
+
+    /// Shift one byte in, return the byte shifted out (0x00, 0x01, 0x02, then data/0x03).
+    fn shift(&mut self, frame: &mut Frame, mosi: u8) -> u8 {
+        let index = frame.len;
+        if let Some(byte) = frame.bytes.get_mut(index) {
+            *byte = mosi;
+        }
+        frame.len = (index + 1) % 4;
+        match index {
+            0 => 0x00,
+            1 => 0x01,
+            2 => 0x02,
+            _ => {
+                let [op, hi, lo, _] = frame.bytes;
+                let addr = u16::from_be_bytes([hi, lo]);
+                match op {
+                    WRITE => {
+                        self.write_byte(addr, mosi);
+                        0x03
+                    }
+                    READ => self.read_byte(addr),
+                    _ => 0,
+                }
+            }
+        }
+    }
+
+    fn read_byte(&mut self, addr: u16) -> u8 {
+        if let Some((n, offset)) = socket_of(addr) {
+            if matches!(offset, sn::SR | sn::IR | sn::TX_FSR | sn::RX_RSR) {
+                self.pump(n);
+            }
+        } else if addr == regs::IR {
+            for n in 0..self.sockets.len() {
+                self.pump(n);
+            }
+        }
+        self.register(addr)
+    }
+
+    fn write_byte(&mut self, addr: u16, value: u8) {
+        if let Some((n, offset)) = socket_of(addr) {
+            match offset {
+                sn::CR => self.command(n, value),
+                sn::IR => {
+                    let flags = self.get(addr) & !value;
+                    self.set(addr, flags);
+                }
+                // Read-only registers.
+                sn::SR => {}
+                o if o & !1 == sn::TX_FSR || o & !1 == sn::TX_RD || o & !1 == sn::RX_RSR => {}
+                _ => self.set(addr, value),
+            }
+        } else if addr == regs::MR && value & mr::RST != 0 {
+            self.reset();
+        } else if addr == regs::IR {
+            // Writing 1 clears the common flags; the socket bits mirror Sn_IR.
+            let flags = self.get(addr) & !value;
+            self.set(addr, flags);
+        } else {
+            self.set(addr, value);
+        }
+    }
+}
+
+impl ErrorType for W5100Sim {
+    type Error = Infallible;
+}
+
+impl SpiDevice for W5100Sim {
+    /// One chip-select period: bytes are decoded as consecutive 4-byte frames.
+    fn transaction(&mut self, operations: &mut [Operation<'_, u8>]) -> Result<(), Infallible> {
+        let mut frame = Frame::default();
+        for operation in operations.iter_mut() {
+            match operation {
+                Operation::Read(words) => {
+                    for word in words.iter_mut() {
+                        *word = self.shift(&mut frame, 0);
+                    }
+                }
+                Operation::Write(words) => {
+                    for &word in words.iter() {
+                        self.shift(&mut frame, word);
+                    }
+                }
+                Operation::Transfer(read, write) => {
+                    for i in 0..read.len().max(write.len()) {
+                        let out = self.shift(&mut frame, write.get(i).copied().unwrap_or(0));
+                        if let Some(word) = read.get_mut(i) {
+                            *word = out;
+                        }
+                    }
+                }
+                Operation::TransferInPlace(words) => {
+                    for word in words.iter_mut() {
+                        *word = self.shift(&mut frame, *word);
+                    }
+                }
+                Operation::DelayNs(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The high or low byte of a 16-bit register.
+fn byte_of(value: u16, high: bool) -> u8 {
+    let [hi, lo] = value.to_be_bytes();
+    if high {
+        hi
+    } else {
+        lo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regs::{sn_ir, Command, SocketInterrupts};
+
+    /// Read one byte through an SPI read frame, checking the bytes shifted out before it.
+    pub(super) fn read(sim: &mut W5100Sim, addr: u16) -> u8 {
+        let [hi, lo] = addr.to_be_bytes();
+        let mut frame = [READ, hi, lo, 0];
+        sim.transfer_in_place(&mut frame).unwrap();
+        assert_eq!(frame[..3], [0, 1, 2]);
+        frame[3]
+    }
+
+    /// Write one byte through an SPI write frame.
+    pub(super) fn write(sim: &mut W5100Sim, addr: u16, value: u8) {
+        let [hi, lo] = addr.to_be_bytes();
+        sim.write(&[WRITE, hi, lo, value]).unwrap();
+    }
+
+    #[test]
+    fn reset_defaults() {
+        let mut sim = W5100Sim::default();
+        write(&mut sim, regs::RTR, 0x12);
+        write(&mut sim, regs::MR, mr::RST);
+        assert_eq!(read(&mut sim, regs::MR), 0);
+        assert_eq!(read(&mut sim, regs::RTR), 0x07);
+        assert_eq!(read(&mut sim, regs::RTR + 1), 0xD0);
+        assert_eq!(read(&mut sim, regs::RMSR), 0x55);
+    }
+
+    #[test]
+    fn interrupt_bits_clear_on_write_one() {
+        let mut sim = W5100Sim::default();
+        sim.raise(2, SocketInterrupts::CON | SocketInterrupts::RECV);
+        assert_eq!(read(&mut sim, regs::IR), ir::socket(2));
+        write(&mut sim, regs::socket_register(2, sn::IR), sn_ir::CON);
+        assert_eq!(read(&mut sim, regs::socket_register(2, sn::IR)), sn_ir::RECV);
+    }
+
+    /// Random frames, partial frames and odd operations never panic. Commands that would
+    /// reach the network (LISTEN, CONNECT) are left out.
+    #[test]
+    fn random_spi_input_never_panics() {
+        let mut sim = W5100Sim::default();
+        let mut state: u32 = 0x1234_5678;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        for _ in 0..20_000 {
+            let r = next();
+            let mut bytes = r.to_be_bytes();
+            bytes[0] = match r % 4 {
+                0 => READ,
+                1 => WRITE,
+                _ => bytes[0],
+            };
+            // Bias addresses towards the registers and the socket blocks.
+            if r % 3 == 0 {
+                bytes[1] &= 0x07;
+            }
+            let addr = u16::from_be_bytes([bytes[1], bytes[2]]);
+            if socket_of(addr).is_some_and(|(_, o)| o == sn::CR)
+                && matches!(Command::from_code(bytes[3]), Some(Command::Listen | Command::Connect))
+            {
+                bytes[3] = Command::Open.code();
+            }
+            let len = (next() % 6) as usize;
+            let mut scratch = [0u8; 8];
+            let mut ops = [
+                Operation::TransferInPlace(&mut bytes[..]),
+                Operation::Transfer(&mut scratch[..len], &[0x0F, 0x04, 0x03]),
+                Operation::DelayNs(10),
+            ];
+            let count = 1 + (next() % 3) as usize;
+            sim.transaction(&mut ops[..count]).unwrap();
+        }
+    }
+}
