@@ -133,7 +133,10 @@ impl Error {
         }
     }
 
-    /// A short human-readable reason, used as the body of HTTP error responses.
+    /// What the peer is told: the body of the HTTP error response, or the reason in the
+    /// close frame, for errors that have a [`http_status`](Self::http_status) or a
+    /// [`close_code`](Self::close_code); empty for errors that stay local (their
+    /// `Display` text describes them).
     pub const fn reason(self) -> &'static str {
         use Error::*;
         match self {
@@ -147,13 +150,6 @@ impl Error {
             BadKey => "invalid Sec-WebSocket-Key",
             UnsupportedVersion => "Sec-WebSocket-Version 13 required",
             DuplicateHeader => "repeated header field",
-            HandshakeRejected(_) => "server rejected the upgrade",
-            BadAccept => "Sec-WebSocket-Accept mismatch",
-            UnexpectedProtocol => "subprotocol not offered",
-            UnexpectedExtension => "extension not offered",
-            InvalidUrl => "URL must be ws:// or wss:// with a host",
-            InvalidHeader => "invalid header name or value",
-            InvalidStatus => "status must be 200-599",
             ReservedBits => "reserved bits set",
             ReservedOpcode => "reserved opcode",
             UnmaskedFrame => "client frame not masked",
@@ -167,19 +163,30 @@ impl Error {
             MessageTooLarge => "message too large",
             InvalidUtf8 => "invalid UTF-8",
             InvalidCloseCode => "invalid close code",
-            Closed => "connection closing",
-            BufferTooSmall => "buffer too small",
-            InvalidSend => "send out of sequence",
+            // Kept out of this table so that a device that only ever tells a peer why
+            // does not carry these strings.
+            HandshakeRejected(_) | BadAccept | UnexpectedProtocol | UnexpectedExtension | InvalidUrl
+            | InvalidHeader | InvalidStatus | Closed | BufferTooSmall | InvalidSend => "",
         }
     }
 }
 
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Error::HandshakeRejected(status) => write!(f, "server answered HTTP {status}"),
-            other => f.write_str(other.reason()),
-        }
+        use Error::*;
+        f.write_str(match self {
+            HandshakeRejected(status) => return write!(f, "server answered HTTP {status}"),
+            BadAccept => "Sec-WebSocket-Accept mismatch",
+            UnexpectedProtocol => "subprotocol not offered",
+            UnexpectedExtension => "extension not offered",
+            InvalidUrl => "URL must be ws:// or wss:// with a host",
+            InvalidHeader => "invalid header name or value",
+            InvalidStatus => "status must be 200-599",
+            Closed => "connection closing",
+            BufferTooSmall => "buffer too small",
+            InvalidSend => "send out of sequence",
+            other => other.reason(),
+        })
     }
 }
 

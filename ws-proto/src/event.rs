@@ -23,11 +23,13 @@ impl DataKind {
     }
 }
 
-/// The frame that carries a data chunk, and where in its payload the chunk sits: what it
-/// takes to forward a frame of any size as one frame ([`Connection::start_frame`]).
+/// The frame that carried a data chunk, and where in its payload the chunk sat
+/// ([`Connection::last_frame`]): what it takes to forward a frame of any size as one frame
+/// ([`Connection::start_frame`]).
 ///
+/// [`Connection::last_frame`]: crate::Connection::last_frame
 /// [`Connection::start_frame`]: crate::Connection::start_frame
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub struct FrameInfo {
@@ -45,8 +47,10 @@ pub struct FrameInfo {
 #[non_exhaustive]
 pub enum Event<'a> {
     /// A chunk of a data message. Chunks of one message arrive in order; `fin` marks the
-    /// last one. Every frame gives at least one chunk (an empty frame an empty one). A
-    /// text chunk may end inside a code point; the message as a whole is valid UTF-8.
+    /// last one. Every frame gives at least one chunk (an empty frame an empty one), and
+    /// [`Connection::last_frame`](crate::Connection::last_frame) tells which frame and
+    /// where in it. A text chunk may end inside a code point; the message as a whole is
+    /// valid UTF-8.
     #[non_exhaustive]
     Data {
         /// Text or binary.
@@ -55,8 +59,6 @@ pub enum Event<'a> {
         payload: &'a [u8],
         /// This chunk completes the message.
         fin: bool,
-        /// The frame that carries the chunk.
-        frame: FrameInfo,
     },
     /// A ping; a pong with the same payload is queued for
     /// [`poll_transmit`](crate::Connection::poll_transmit).

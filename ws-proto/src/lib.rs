@@ -36,6 +36,7 @@
 //! [`Assembler`] puts whole messages together for those who want them.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
@@ -44,6 +45,7 @@
 
 mod assembler;
 mod base64;
+mod buffer;
 mod close;
 mod config;
 mod connection;
@@ -60,6 +62,7 @@ mod utf8;
 pub mod fuzzing;
 
 pub use assembler::Assembler;
+pub use buffer::ReadBuffer;
 pub use close::CloseCode;
 pub use config::{Config, Role};
 pub use connection::receive::Received;

@@ -1,4 +1,6 @@
-//! Payload masking (RFC 6455 §5.3): XOR with a 4-byte key, by machine words.
+//! Payload masking (RFC 6455 §5.3): XOR with a 4-byte key, by machine words (64 bits on
+//! 64-bit targets, 32 on the rest: on a Cortex-M0 a 64-bit word is two 32-bit ones anyway,
+//! in more code).
 //!
 //! Position-aware, so a payload unmasked chunk by chunk as it arrives gives the same bytes
 //! as one unmasked whole.
@@ -7,18 +9,28 @@
 #[inline]
 pub fn apply(data: &mut [u8], key: [u8; 4], offset: u64) {
     let key = rotate(key, offset);
-    let word = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
-    let mut words = data.chunks_exact_mut(8);
-    for chunk in &mut words {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(chunk);
-        chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+    let mut repeated = [0u8; WORD];
+    for (byte, k) in repeated.iter_mut().zip(key.iter().cycle()) {
+        *byte = *k;
     }
-    // The tail is shorter than a word and starts at a multiple of 8, so the key is in phase.
+    let word = Word::from_ne_bytes(repeated);
+    let mut words = data.chunks_exact_mut(WORD);
+    for chunk in &mut words {
+        let mut bytes = [0u8; WORD];
+        bytes.copy_from_slice(chunk);
+        chunk.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+    }
+    // The tail is shorter than a word and starts at a multiple of 4, so the key is in phase.
     for (byte, k) in words.into_remainder().iter_mut().zip(key.iter().cycle()) {
         *byte ^= k;
     }
 }
+
+#[cfg(target_pointer_width = "64")]
+type Word = u64;
+#[cfg(not(target_pointer_width = "64"))]
+type Word = u32;
+const WORD: usize = core::mem::size_of::<Word>();
 
 /// The key as seen from payload position `offset`.
 #[inline]

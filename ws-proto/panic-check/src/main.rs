@@ -91,7 +91,8 @@ impl<R: RngCore> Echo for Connection<R> {
         loop {
             let (used, event) = self.receive(input);
             match event {
-                Ok(Some(Event::Data { kind, payload, fin, frame, .. })) => {
+                Ok(Some(Event::Data { kind, payload, fin, .. })) => {
+                    let frame = self.last_frame();
                     if frame.offset == 0 {
                         black_box(self.start_frame(kind, frame.len, frame.fin, tx).ok());
                     }

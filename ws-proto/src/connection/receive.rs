@@ -26,7 +26,7 @@ pub(crate) struct Incoming {
 
 /// What one call produced, as positions in the caller's buffer rather than borrows.
 enum Output {
-    Data { kind: DataKind, start: usize, fin: bool, frame: FrameInfo },
+    Data { kind: DataKind, start: usize, fin: bool },
     Ping(usize),
     Pong(usize),
     Close { code: Option<CloseCode>, start: usize },
@@ -58,9 +58,7 @@ impl<R: RngCore> Connection<R> {
             output.map(|output| {
                 let tail = |start: usize| buf.get(start..consumed).unwrap_or_default();
                 match output {
-                    Output::Data { kind, start, fin, frame } => {
-                        Event::Data { kind, payload: tail(start), fin, frame }
-                    }
+                    Output::Data { kind, start, fin } => Event::Data { kind, payload: tail(start), fin },
                     Output::Ping(start) => Event::Ping(tail(start)),
                     Output::Pong(start) => Event::Pong(tail(start)),
                     Output::Close { code, start } => {
@@ -223,8 +221,8 @@ impl<R: RngCore> Connection<R> {
         if fin {
             self.message = None;
         }
-        let info = FrameInfo { len: frame.len, offset, fin: frame.fin };
-        (n, Ok(Some(Output::Data { kind, start: base, fin, frame: info })))
+        self.last_frame = FrameInfo { len: frame.len, offset, fin: frame.fin };
+        (n, Ok(Some(Output::Data { kind, start: base, fin })))
     }
 
     /// Acts on a whole control frame whose (unmasked) payload sits at `start`.
@@ -241,18 +239,13 @@ impl<R: RngCore> Connection<R> {
             Opcode::Pong => Ok(Some(Output::Pong(start))),
             _ => match close::parse_payload(payload) {
                 Ok((code, reason)) => {
-                    // Echo the code and reason, or answer a codeless close with a codeless close.
-                    let reply = match code {
-                        Some(code) => ControlPayload::close(code, reason.as_bytes()),
-                        None => ControlPayload::new(&[]),
-                    };
-                    self.state.peer_closed(reply);
+                    self.state.peer_closed(code, reason.as_bytes());
                     Ok(Some(Output::Close { code, start: start + payload.len() - reason.len() }))
                 }
                 Err(e) => {
                     let first = self.fail(e);
                     // A malformed close still ends the peer's side.
-                    self.state.peer_closed(ControlPayload::new(&[]));
+                    self.state.peer_closed(None, &[]);
                     if first {
                         Err(e)
                     } else {

@@ -67,10 +67,8 @@ impl<R: RngCore> Connection<R> {
         tx: &mut [u8],
     ) -> Result<usize, Error> {
         let opcode = self.fragment_opcode(kind)?;
-        let mask = self.next_mask();
-        let n = FrameHeader { fin, rsv: 0, opcode, mask, len }.encode(tx)?;
+        let n = self.begin_frame(opcode, fin, len, tx)?;
         self.sending = (!fin).then_some(kind);
-        self.outgoing = (len > 0).then_some(Outgoing { mask, offset: 0, len });
         Ok(n)
     }
 
@@ -78,8 +76,12 @@ impl<R: RngCore> Connection<R> {
     /// [`start_frame`](Self::start_frame), as many as fit in `tx`; returns how many (the
     /// bytes of `payload` taken and of `tx` written are the same number).
     ///
-    /// More than the frame has left is [`Error::InvalidSend`].
+    /// More than the frame has left is [`Error::InvalidSend`] (nothing is never more: an
+    /// empty `payload` is always fine).
     pub fn write_payload(&mut self, payload: &[u8], tx: &mut [u8]) -> Result<usize, Error> {
+        if payload.is_empty() {
+            return Ok(0);
+        }
         let frame = self.outgoing.as_mut().ok_or(Error::InvalidSend)?;
         if payload.len() as u64 > frame.len - frame.offset {
             return Err(Error::InvalidSend);
@@ -111,7 +113,7 @@ impl<R: RngCore> Connection<R> {
         if !code.is_valid_on_wire() || reason.len() > CloseCode::MAX_REASON_LEN {
             return Err(Error::InvalidSend);
         }
-        self.state.close(ControlPayload::close(code, reason.as_bytes()))
+        self.state.close(code, reason.as_bytes())
     }
 
     /// Writes the next frame the connection queued itself (the pong for the latest ping,
@@ -125,7 +127,8 @@ impl<R: RngCore> Connection<R> {
         if self.outgoing.is_some() {
             return Ok(0);
         }
-        let close = self.state.queued_close();
+        // A copy, so the frame can be written while the state changes.
+        let close = self.state.queued_close().map(ControlPayload::new);
         if let Some(pong) = self.pong {
             match self.write_frame(Opcode::Pong, true, pong.as_slice(), tx) {
                 Ok(n) => {
@@ -180,17 +183,23 @@ impl<R: RngCore> Connection<R> {
         }
     }
 
-    fn next_mask(&mut self) -> Option<[u8; 4]> {
-        match (self.role, self.rng.as_mut()) {
+    /// Writes a frame header (with a fresh masking key for a client) and owes its payload.
+    /// Every frame goes out through this and [`write_payload`](Self::write_payload).
+    fn begin_frame(&mut self, opcode: Opcode, fin: bool, len: u64, tx: &mut [u8]) -> Result<usize, Error> {
+        let mask = match (self.role, self.rng.as_mut()) {
             (Role::Client, Some(rng)) => {
                 let mut key = [0u8; 4];
                 rng.fill_bytes(&mut key);
                 Some(key)
             }
             _ => None,
-        }
+        };
+        let n = FrameHeader { fin, rsv: 0, opcode, mask, len }.encode(tx)?;
+        self.outgoing = (len > 0).then_some(Outgoing { mask, offset: 0, len });
+        Ok(n)
     }
 
+    /// A whole frame: its header, then its payload.
     fn write_frame(
         &mut self,
         opcode: Opcode,
@@ -198,17 +207,14 @@ impl<R: RngCore> Connection<R> {
         payload: &[u8],
         tx: &mut [u8],
     ) -> Result<usize, Error> {
-        let mask = self.next_mask();
+        let masked = self.role == Role::Client;
+        let mask = masked.then_some([0; 4]);
         let header = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 };
-        let total = header.encoded_len() + payload.len();
-        let frame = tx.get_mut(..total).ok_or(Error::BufferTooSmall)?;
-        let n = header.encode(frame)?;
-        // Taking exactly `payload.len()` bytes lets the compiler see the lengths match.
-        let body = frame.get_mut(n..n + payload.len()).ok_or(Error::BufferTooSmall)?;
-        body.copy_from_slice(payload);
-        if let Some(key) = mask {
-            mask::apply(body, key, 0);
+        if tx.len() < header.encoded_len() + payload.len() {
+            return Err(Error::BufferTooSmall);
         }
-        Ok(n + payload.len())
+        let n = self.begin_frame(opcode, fin, payload.len() as u64, tx)?;
+        let m = self.write_payload(payload, tx.get_mut(n..).unwrap_or_default())?;
+        Ok(n + m)
     }
 }

@@ -53,16 +53,16 @@ impl ControlPayload {
 
 /// Our close frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ours {
-    /// Waiting for `poll_transmit`.
-    Queued(ControlPayload),
+enum Ours {
+    /// Waiting for `poll_transmit`, with the payload kept in [`State::frame`].
+    Queued,
     /// On the wire: nothing more may be sent.
     Sent,
 }
 
 /// Where the connection is in closing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
+enum Phase {
     /// Frames flow both ways.
     Open,
     /// We started closing, by [`close`](super::Connection::close) or because the peer broke
@@ -75,35 +75,46 @@ pub(crate) enum State {
     Broken { ours: Ours },
 }
 
+/// The closing handshake and failure: the phase, and the payload of our close frame
+/// (kept beside the phase, so a transition moves two bytes rather than 127).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct State {
+    phase: Phase,
+    frame: ControlPayload,
+}
+
 impl State {
+    /// A connection that is open.
+    pub(crate) const OPEN: Self =
+        Self { phase: Phase::Open, frame: ControlPayload { bytes: [0; MAX_CONTROL_PAYLOAD], len: 0 } };
+
     /// Whether received bytes are still parsed.
     pub(crate) fn reading(&self) -> bool {
-        matches!(self, Self::Open | Self::Closing { .. })
+        matches!(self.phase, Phase::Open | Phase::Closing { .. })
     }
 
     /// Whether received data and pings are delivered.
     pub(crate) fn delivering(&self) -> bool {
-        matches!(self, Self::Open | Self::Closing { failed: false, .. })
+        matches!(self.phase, Phase::Open | Phase::Closing { failed: false, .. })
     }
 
     /// Whether new messages may be sent.
     pub(crate) fn sending(&self) -> bool {
-        matches!(self, Self::Open)
+        matches!(self.phase, Phase::Open)
     }
 
     fn ours(&self) -> Option<Ours> {
-        match *self {
-            Self::Open => None,
-            Self::Closing { ours, .. } | Self::PeerClosed { ours, .. } | Self::Broken { ours } => Some(ours),
+        match self.phase {
+            Phase::Open => None,
+            Phase::Closing { ours, .. } | Phase::PeerClosed { ours, .. } | Phase::Broken { ours } => {
+                Some(ours)
+            }
         }
     }
 
-    /// Our close frame waiting to be written.
-    pub(crate) fn queued_close(&self) -> Option<ControlPayload> {
-        match self.ours() {
-            Some(Ours::Queued(payload)) => Some(payload),
-            _ => None,
-        }
+    /// Our close frame's payload, while it waits to be written.
+    pub(crate) fn queued_close(&self) -> Option<&[u8]> {
+        (self.ours() == Some(Ours::Queued)).then(|| self.frame.as_slice())
     }
 
     pub(crate) fn close_sent(&self) -> bool {
@@ -111,62 +122,75 @@ impl State {
     }
 
     pub(crate) fn close_received(&self) -> bool {
-        matches!(self, Self::PeerClosed { .. })
+        matches!(self.phase, Phase::PeerClosed { .. })
     }
 
     pub(crate) fn failed(&self) -> bool {
         matches!(
-            self,
-            Self::Closing { failed: true, .. } | Self::PeerClosed { failed: true, .. } | Self::Broken { .. }
+            self.phase,
+            Phase::Closing { failed: true, .. }
+                | Phase::PeerClosed { failed: true, .. }
+                | Phase::Broken { .. }
         )
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        matches!(self, Self::PeerClosed { ours: Ours::Sent, .. } | Self::Broken { ours: Ours::Sent })
+        matches!(self.phase, Phase::PeerClosed { ours: Ours::Sent, .. } | Phase::Broken { ours: Ours::Sent })
     }
 
     /// The application starts the closing handshake.
-    pub(crate) fn close(&mut self, payload: ControlPayload) -> Result<(), Error> {
-        match self {
-            Self::Open => {
-                *self = Self::Closing { ours: Ours::Queued(payload), failed: false };
-                Ok(())
-            }
-            _ => Err(Error::Closed),
+    pub(crate) fn close(&mut self, code: CloseCode, reason: &[u8]) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::Closed);
         }
+        self.frame = ControlPayload::close(code, reason);
+        self.phase = Phase::Closing { ours: Ours::Queued, failed: false };
+        Ok(())
     }
 
     /// The peer broke the protocol; `framing_lost` when its bytes can no longer be split
     /// into frames. Returns whether this is the first failure: only that one is reported,
     /// and only its close code is sent.
     pub(crate) fn fail(&mut self, error: Error, framing_lost: bool) -> bool {
-        let code = error.close_code().unwrap_or(CloseCode::PROTOCOL_ERROR);
-        let (ours, first) = match *self {
-            Self::Open => (Ours::Queued(ControlPayload::close(code, error.reason().as_bytes())), true),
-            Self::Closing { ours, failed } => (ours, !failed),
-            Self::PeerClosed { .. } | Self::Broken { .. } => return false,
+        let (ours, first) = match self.phase {
+            Phase::Open => {
+                let code = error.close_code().unwrap_or(CloseCode::PROTOCOL_ERROR);
+                self.frame = ControlPayload::close(code, error.reason().as_bytes());
+                (Ours::Queued, true)
+            }
+            Phase::Closing { ours, failed } => (ours, !failed),
+            Phase::PeerClosed { .. } | Phase::Broken { .. } => return false,
         };
-        *self = if framing_lost { Self::Broken { ours } } else { Self::Closing { ours, failed: true } };
+        self.phase =
+            if framing_lost { Phase::Broken { ours } } else { Phase::Closing { ours, failed: true } };
         first
     }
 
-    /// The peer's close arrived; `reply` is our answer if we have not started closing.
-    pub(crate) fn peer_closed(&mut self, reply: ControlPayload) {
-        let (ours, failed) = match *self {
-            Self::Open => (Ours::Queued(reply), false),
-            Self::Closing { ours, failed } => (ours, failed),
-            Self::PeerClosed { .. } | Self::Broken { .. } => return,
+    /// The peer's close arrived, with `code` and `reason`: our reply echoes them if we
+    /// have not started closing.
+    pub(crate) fn peer_closed(&mut self, code: Option<CloseCode>, reason: &[u8]) {
+        let (ours, failed) = match self.phase {
+            Phase::Open => {
+                self.frame = match code {
+                    Some(code) => ControlPayload::close(code, reason),
+                    // A codeless close is answered with a codeless close.
+                    None => ControlPayload::new(&[]),
+                };
+                (Ours::Queued, false)
+            }
+            Phase::Closing { ours, failed } => (ours, failed),
+            Phase::PeerClosed { .. } | Phase::Broken { .. } => return,
         };
-        *self = Self::PeerClosed { ours, failed };
+        self.phase = Phase::PeerClosed { ours, failed };
     }
 
     /// Our queued close frame has been written.
     pub(crate) fn close_written(&mut self) {
-        match self {
-            Self::Closing { ours, .. } | Self::PeerClosed { ours, .. } | Self::Broken { ours } => {
+        match &mut self.phase {
+            Phase::Closing { ours, .. } | Phase::PeerClosed { ours, .. } | Phase::Broken { ours } => {
                 *ours = Ours::Sent
             }
-            Self::Open => {}
+            Phase::Open => {}
         }
     }
 }
@@ -177,33 +201,33 @@ mod tests {
 
     #[test]
     fn the_first_failure_keeps_its_code() {
-        let mut state = State::Open;
+        let mut state = State::OPEN;
         assert!(state.fail(Error::InvalidUtf8, false));
         assert!(!state.fail(Error::UnmaskedFrame, false));
         assert!(!state.fail(Error::ReservedOpcode, true));
-        assert_eq!(state.queued_close().map(|p| p.as_slice()[..2].to_vec()), Some(vec![0x03, 0xef]));
+        assert_eq!(state.queued_close().map(|p| p[..2].to_vec()), Some(vec![0x03, 0xef]));
         assert!(state.failed() && !state.reading());
     }
 
     #[test]
     fn an_application_close_stands_against_a_later_failure() {
-        let mut state = State::Open;
-        state.close(ControlPayload::close(CloseCode::NORMAL, b"bye")).unwrap();
-        assert_eq!(state.close(ControlPayload::new(b"")), Err(Error::Closed));
+        let mut state = State::OPEN;
+        state.close(CloseCode::NORMAL, b"bye").unwrap();
+        assert_eq!(state.close(CloseCode::NORMAL, b""), Err(Error::Closed));
         assert!(state.fail(Error::InvalidUtf8, false), "the first failure is still reported");
-        assert_eq!(state.queued_close().map(|p| p.as_slice().to_vec()), Some(b"\x03\xe8bye".to_vec()));
+        assert_eq!(state.queued_close(), Some(&b"\x03\xe8bye"[..]));
         state.close_written();
         assert!(state.close_sent() && !state.is_closed());
-        state.peer_closed(ControlPayload::new(b""));
+        state.peer_closed(None, b"");
         assert!(state.is_closed() && state.close_received());
     }
 
     #[test]
     fn a_peer_close_is_answered_once() {
-        let mut state = State::Open;
-        state.peer_closed(ControlPayload::new(b"\x0f\xa0bye"));
+        let mut state = State::OPEN;
+        state.peer_closed(Some(CloseCode(4000)), b"bye");
         assert!(!state.reading() && !state.sending());
-        assert_eq!(state.queued_close().map(|p| p.as_slice().to_vec()), Some(b"\x0f\xa0bye".to_vec()));
+        assert_eq!(state.queued_close(), Some(&b"\x0f\xa0bye"[..]));
         assert!(!state.fail(Error::InvalidUtf8, false), "nothing is read after the peer's close");
         state.close_written();
         assert!(state.is_closed());

@@ -200,7 +200,7 @@ impl<'a> ClientHandshake<'a> {
 }
 
 /// A server's answer to an opening handshake, borrowing the receive buffer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Response<'b> {
     head: &'b [u8],
     status: u16,
@@ -212,18 +212,15 @@ impl<'b> Response<'b> {
     /// incomplete) without checking that it accepts a handshake: use it to look at a
     /// rejection; [`ClientHandshake::read_response`] does the checking.
     pub fn parse(buf: &'b [u8], config: &Config) -> Result<Option<Self>, Error> {
-        let mut fields = [http::Header::EMPTY; MAX_HEADERS];
-        let parsed = http::parse_response(buf, &mut fields);
-        let Some((len, line, count)) = head_len(parsed, buf.len(), config.max_handshake_size)? else {
+        let parsed = http::parse_response(buf, MAX_HEADERS);
+        let Some((len, line)) = head_len(parsed, buf.len(), config.max_handshake_size)? else {
             return Ok(None);
         };
-        let protocol = fields
-            .iter()
-            .take(count)
-            .find(|f| f.name.eq_ignore_ascii_case("sec-websocket-protocol"))
-            .map(|f| core::str::from_utf8(f.value).map_err(|_| Error::UnexpectedProtocol))
-            .transpose()?;
         let head = buf.get(..len).unwrap_or_default();
+        let protocol = Headers::new(head)
+            .get("sec-websocket-protocol")
+            .map(|value| core::str::from_utf8(value).map_err(|_| Error::UnexpectedProtocol))
+            .transpose()?;
         Ok(Some(Self { head, status: line.status, protocol }))
     }
 

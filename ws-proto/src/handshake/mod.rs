@@ -52,13 +52,6 @@ pub use headers::Headers;
 pub use server::{Accept, Reject, Request};
 pub use url::Url;
 
-use nom::{
-    bytes::complete::{take_while, take_while1},
-    character::complete::char,
-    combinator::opt,
-    Parser,
-};
-
 use crate::{http, Error};
 
 /// Appended to the client's key before hashing (RFC 6455 §1.3).
@@ -80,26 +73,10 @@ pub fn accept_key(key: &[u8]) -> [u8; 28] {
 
 /// Iterates over the comma-separated elements of a header value (RFC 9110 §5.6.1 `#token`),
 /// skipping empty elements and optional white space; parameters after `;` stay attached.
+/// (A split on commas: none of the lists the handshake reads quotes a comma.)
 pub(crate) fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = value;
-    core::iter::from_fn(move || loop {
-        let ows = |i| take_while(|c| c == b' ' || c == b'\t').parse(i);
-        let element = take_while1(|c| c != b',');
-        let parsed: nom::IResult<&[u8], Element<'_>> =
-            (ows, opt(element), opt(char(','))).map(|(_, e, c)| (e, c)).parse(rest);
-        let (next, (element, comma)) = parsed.ok()?;
-        if element.is_none() && comma.is_none() {
-            return None;
-        }
-        rest = next;
-        if let Some(token) = element.map(trim).filter(|t| !t.is_empty()) {
-            return Some(token);
-        }
-    })
+    value.split(|&c| c == b',').map(trim).filter(|t| !t.is_empty())
 }
-
-/// One list element and whether a comma followed it.
-type Element<'a> = (Option<&'a [u8]>, Option<char>);
 
 fn trim(bytes: &[u8]) -> &[u8] {
     let is_ows = |c: &u8| *c == b' ' || *c == b'\t';
@@ -119,7 +96,7 @@ fn head_len<L>(
     limit: usize,
 ) -> Result<Option<http::Head<L>>, Error> {
     match parsed {
-        Ok(Some((n, ..))) if n > limit => Err(Error::HeadTooLarge),
+        Ok(Some((n, _))) if n > limit => Err(Error::HeadTooLarge),
         Ok(Some(head)) => Ok(Some(head)),
         Ok(None) if received >= limit => Err(Error::HeadTooLarge),
         Ok(None) => Ok(None),
@@ -164,9 +141,9 @@ impl<'b> Writer<'b> {
 
     /// Writes `n` in decimal by subtracting powers of ten: a Cortex-M0 has no divide
     /// instruction, and the software division routine would cost 400 bytes of flash.
-    fn put_decimal(&mut self, mut n: u32) -> Result<(), Error> {
+    fn put_decimal(&mut self, mut n: u16) -> Result<(), Error> {
         let mut started = false;
-        for power in [1_000_000_000, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1] {
+        for power in [10_000, 1_000, 100, 10, 1] {
             let mut digit = b'0';
             while n >= power {
                 n -= power;

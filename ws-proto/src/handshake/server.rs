@@ -7,7 +7,7 @@ use crate::{http, Config, Error};
 ///
 /// It holds no storage of its own (header fields are read from the head on demand), so
 /// the buffer is free again as soon as the request is no longer used.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request<'b> {
     head: &'b [u8],
     target: &'b str,
@@ -21,11 +21,11 @@ impl<'b> Request<'b> {
     /// `Ok(None)` while the head is incomplete. Errors carry the HTTP status to answer
     /// with ([`Error::http_status`]); [`Reject::for_error`] writes that response.
     pub fn parse(buf: &'b [u8], config: &Config) -> Result<Option<Self>, Error> {
-        let mut fields = [http::Header::EMPTY; MAX_HEADERS];
-        let parsed = http::parse_request(buf, &mut fields);
-        let Some((len, line, count)) = head_len(parsed, buf.len(), config.max_handshake_size)? else {
+        let parsed = http::parse_request(buf, MAX_HEADERS);
+        let Some((len, line)) = head_len(parsed, buf.len(), config.max_handshake_size)? else {
             return Ok(None);
         };
+        let head = buf.get(..len).unwrap_or_default();
         if line.method != "GET" {
             return Err(Error::MethodNotGet);
         }
@@ -34,8 +34,7 @@ impl<'b> Request<'b> {
         }
         let (mut host, mut version, mut key) = (Once::default(), Once::default(), Once::default());
         let (mut upgrade, mut connection) = (false, false);
-        for field in fields.iter().take(count) {
-            let (name, value) = (field.name, field.value);
+        for (name, value) in Headers::new(head) {
             if name.eq_ignore_ascii_case("host") {
                 host.set(value)?;
             } else if name.eq_ignore_ascii_case("upgrade") {
@@ -60,7 +59,6 @@ impl<'b> Request<'b> {
             return Err(Error::UnsupportedVersion);
         }
         let key = key.0.filter(|k| crate::base64::is_16_byte_key(k)).ok_or(Error::BadKey)?;
-        let head = buf.get(..len).unwrap_or_default();
         Ok(Some(Self { head, target: line.target, host, key }))
     }
 
@@ -190,6 +188,11 @@ impl<'a> Accept<'a> {
         self.headers = headers;
         self
     }
+
+    /// The subprotocol this acceptance answers with.
+    pub const fn selected_protocol(&self) -> Option<&'a str> {
+        self.protocol
+    }
 }
 
 /// An HTTP error response that turns a request down: any status, headers and body, with
@@ -258,11 +261,12 @@ impl<'a> Reject<'a> {
         }
         let mut w = Writer::new(out);
         w.put(b"HTTP/1.1 ")?;
-        w.put_decimal(u32::from(self.status))?;
+        w.put_decimal(self.status)?;
         w.put_all(&[b" ", reason_phrase(self.status).as_bytes(), b"\r\nConnection: close\r\n"])?;
         w.put_headers(self.headers)?;
         w.put(b"Content-Length: ")?;
-        w.put_decimal(self.body.len() as u32)?;
+        // A handshake answer's body is short; 64 KiB or more does not fit the buffer anyway.
+        w.put_decimal(u16::try_from(self.body.len()).map_err(|_| Error::BufferTooSmall)?)?;
         w.put_all(&[b"\r\n\r\n", self.body])?;
         Ok(w.pos)
     }
@@ -271,17 +275,19 @@ impl<'a> Reject<'a> {
 /// The reason phrase for the statuses a WebSocket server is likely to answer with
 /// (RFC 9110 §15); others get none, which HTTP/1.1 allows.
 fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        426 => "Upgrade Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "",
-    }
+    // One table searched in a loop: on a Cortex-M0 a `match` costs a branch and a string
+    // load per status.
+    const PHRASES: [(u16, &str); 10] = [
+        (400, "Bad Request"),
+        (401, "Unauthorized"),
+        (403, "Forbidden"),
+        (404, "Not Found"),
+        (405, "Method Not Allowed"),
+        (426, "Upgrade Required"),
+        (429, "Too Many Requests"),
+        (431, "Request Header Fields Too Large"),
+        (500, "Internal Server Error"),
+        (503, "Service Unavailable"),
+    ];
+    PHRASES.iter().find(|(code, _)| *code == status).map_or("", |(_, phrase)| phrase)
 }

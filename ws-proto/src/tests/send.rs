@@ -89,6 +89,7 @@ fn a_streamed_frame_cannot_be_interrupted() {
     let mut conn = server();
     let mut tx = [0u8; 64];
     assert_eq!(conn.write_payload(b"x", &mut tx), Err(Error::InvalidSend), "no frame started");
+    assert_eq!(conn.write_payload(b"", &mut tx), Ok(0), "nothing is never too much");
     conn.start_frame(DataKind::Text, 4, false, &mut tx).unwrap();
     // A ping arrives mid-frame: its pong waits for the frame to end.
     run(&mut conn, &client_frame(0x9, true, b"p"), &[usize::MAX]);

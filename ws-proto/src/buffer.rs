@@ -1,0 +1,168 @@
+//! A receive buffer that keeps what the connection leaves for the next read.
+
+use rand_core::RngCore;
+
+use crate::{Connection, Error, Event};
+
+/// A receive buffer: bytes are read into its [`spare`](Self::spare) room, the connection
+/// takes them from [`pending`](Self::pending), and what it leaves (a partial frame header
+/// or control frame) stays for the next read. Any storage works: an array, a `Vec`, a
+/// borrowed slice.
+///
+/// ```
+/// use ws_proto::{Connection, Config, Event, ReadBuffer};
+///
+/// let mut conn = Connection::server(Config::default());
+/// let mut rx = ReadBuffer::new([0u8; 256]);
+/// let wire = [0x89, 0x80, 1, 2, 3, 4]; // a masked, empty ping
+/// for byte in wire {
+///     // One byte per read: the header is kept until it is whole.
+///     rx.fill(|spare| Ok::<_, ()>(spare.iter_mut().take(1).map(|b| *b = byte).count()))?;
+///     if let Some(event) = rx.receive(&mut conn).expect("valid") {
+///         assert_eq!(event, Event::Ping(&[]));
+///     }
+/// }
+/// assert!(rx.pending().is_empty());
+/// # Ok::<(), ()>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ReadBuffer<B> {
+    buf: B,
+    start: usize,
+    end: usize,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
+    /// An empty buffer in `buf`. Give it at least 139 bytes: a whole control frame must fit.
+    pub fn new(buf: B) -> Self {
+        Self { buf, start: 0, end: 0 }
+    }
+
+    /// The bytes read and not yet consumed.
+    pub fn pending(&self) -> &[u8] {
+        self.buf.as_ref().get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// The pending bytes, to be consumed in place (see [`Connection::receive`]).
+    pub fn pending_mut(&mut self) -> &mut [u8] {
+        self.buf.as_mut().get_mut(self.start..self.end).unwrap_or_default()
+    }
+
+    /// Marks the first `n` pending bytes as used.
+    pub fn consume(&mut self, n: usize) {
+        self.start = self.start.saturating_add(n).min(self.end);
+    }
+
+    /// How many bytes of [`filled`](Self::filled) are consumed: the pending ones start here.
+    pub fn consumed(&self) -> usize {
+        self.start
+    }
+
+    /// Everything read since the buffer last moved its pending bytes to the front,
+    /// consumed or not. Positions in it hold until the next [`spare`](Self::spare) or
+    /// [`fill`](Self::fill), so an event can be kept as a position rather than a borrow.
+    pub fn filled(&self) -> &[u8] {
+        self.buf.as_ref().get(..self.end).unwrap_or_default()
+    }
+
+    /// The room to read into, after the pending bytes (moved to the front first).
+    pub fn spare(&mut self) -> &mut [u8] {
+        let (start, end) = (self.start, self.end);
+        if start > 0 {
+            move_to_front(self.buf.as_mut(), start, end);
+            (self.start, self.end) = (0, end - start);
+        }
+        self.buf.as_mut().get_mut(self.end..).unwrap_or_default()
+    }
+
+    /// Records that `n` bytes were read into [`spare`](Self::spare).
+    pub fn commit(&mut self, n: usize) {
+        self.end = self.end.saturating_add(n).min(self.buf.as_ref().len());
+    }
+
+    /// Reads once into the spare room with `read` (e.g. `|spare| stream.read(spare)`);
+    /// returns what it returns: the byte count, 0 at the end of the stream.
+    pub fn fill<E>(&mut self, read: impl FnOnce(&mut [u8]) -> Result<usize, E>) -> Result<usize, E> {
+        let n = read(self.spare())?;
+        self.commit(n);
+        Ok(n)
+    }
+
+    /// Feeds the pending bytes to `conn`, consuming what it takes: the next event, or
+    /// `Ok(None)` when it needs more bytes (read some, then call again).
+    pub fn receive<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
+        let Self { buf, start, end } = self;
+        let (used, event) = conn.receive(buf.as_mut().get_mut(*start..*end).unwrap_or_default());
+        *start += used;
+        event
+    }
+
+    /// The storage back.
+    pub fn into_inner(self) -> B {
+        self.buf
+    }
+}
+
+/// Moves `buf[start..end]` to the front. What is left pending is short (a partial frame)
+/// and far behind, so it is copied with `memcpy`; an overlapping move goes byte by byte,
+/// which spares a device the 1.3 KiB of flash of the general `memmove`.
+fn move_to_front(buf: &mut [u8], start: usize, end: usize) {
+    let len = end.saturating_sub(start);
+    if let Some((front, back)) = buf.split_at_mut_checked(start) {
+        if let (Some(dst), Some(src)) = (front.get_mut(..len), back.get(..len)) {
+            dst.copy_from_slice(src);
+            return;
+        }
+    }
+    for i in 0..len {
+        if let Some(&byte) = buf.get(start + i) {
+            if let Some(dst) = buf.get_mut(i) {
+                *dst = byte;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, DataKind};
+
+    #[test]
+    fn moves_pending_bytes_to_the_front_overlapping_or_not() {
+        for (start, end) in [(6, 8), (2, 8), (0, 8), (8, 8), (3, 5)] {
+            let mut buf: Vec<u8> = (0..8).collect();
+            move_to_front(&mut buf, start, end);
+            let expected: Vec<u8> = (start as u8..end as u8).collect();
+            assert_eq!(&buf[..end - start], &expected[..], "{start}..{end}");
+        }
+    }
+
+    #[test]
+    fn keeps_partial_frames_and_compacts() {
+        let mut conn = Connection::server(Config::default());
+        let mut rx = ReadBuffer::new([0u8; 16]);
+        // Two masked frames "ab" and "cd" (8 bytes each), delivered in reads of 5 bytes.
+        let wire = [0x81, 0x82, 0, 0, 0, 0, b'a', b'b', 0x81, 0x82, 0, 0, 0, 0, b'c', b'd'];
+        let mut got = Vec::new();
+        for piece in wire.chunks(5) {
+            let n = rx.fill(|spare| {
+                spare[..piece.len()].copy_from_slice(piece);
+                Ok::<_, ()>(piece.len())
+            });
+            assert_eq!(n, Ok(piece.len()));
+            while let Some(event) = rx.receive(&mut conn).unwrap() {
+                if let Event::Data { kind: DataKind::Text, payload, .. } = event {
+                    got.extend_from_slice(payload);
+                }
+            }
+            assert!(rx.pending().len() < 14);
+        }
+        assert_eq!(got, b"abcd");
+        rx.consume(100);
+        assert!(rx.pending().is_empty());
+        assert_eq!(rx.consumed(), rx.filled().len());
+        rx.commit(100);
+        assert_eq!(rx.spare().len() + rx.pending().len(), 16);
+    }
+}
