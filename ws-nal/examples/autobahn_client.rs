@@ -3,14 +3,9 @@
 //!
 //! `cargo run --release -p ws-nal --example autobahn_client [URL]` (default ws://127.0.0.1:9001)
 
-mod host;
-mod suite;
-
 fn main() {
     let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001".into());
-    let result = suite::parse_url(&url)
-        .and_then(|(addr, host)| suite::walk(&mut std_embedded_nal::Stack, addr, &host, host::tune));
-    if let Err(e) = result {
+    if let Err(e) = ws_examples::suite::walk(&mut std_embedded_nal::Stack, &url, ws_examples::host::tune) {
         eprintln!("autobahn_client: {e}");
         std::process::exit(1);
     }

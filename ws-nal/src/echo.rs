@@ -1,16 +1,19 @@
 //! The echo application shared by the host examples and the firmware.
 
 use rand_core::RngCore;
-use ws_proto::Event as WsEvent;
 
 use crate::{Event, Reply};
 
-/// Echoes every data chunk back as it arrives, so a message of any size passes through
-/// fixed buffers: the first chunk goes out as a frame of the message's type, the rest as
-/// continuations, the last with FIN. Pings and closes are answered by the core itself.
-pub fn echo<R: RngCore>(event: &Event<'_>, reply: &mut Reply<'_, R>) -> Result<(), ws_proto::Error> {
-    if let Event::Ws(WsEvent::Data { kind, payload, fin }) = *event {
-        reply.send_fragment(kind, payload, fin)?;
+/// Echoes every data frame back as one frame of the same type, length and FIN bit,
+/// streaming each chunk as it arrives, so a message of any size passes through fixed
+/// buffers frame for frame. Pings and closes are answered by the core itself.
+pub fn echo<R: RngCore>(event: &Event<'_>, reply: &mut Reply<'_, '_, R>) -> Result<(), ws_proto::Error> {
+    if let Event::Data { kind, payload, .. } = *event {
+        let frame = reply.frame();
+        if frame.offset == 0 {
+            reply.start_frame(kind, frame.len, frame.fin)?;
+        }
+        reply.write_payload(payload)?;
     }
     Ok(())
 }
