@@ -8,9 +8,6 @@ use std::net::Ipv4Addr;
 use ws_w5100::sim::W5100Sim;
 use ws_w5100::{NetConfig, SocketSizes, W5100};
 
-#[path = "../../ws-nal/examples/suite/mod.rs"]
-mod suite;
-
 fn main() {
     let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let mut stack = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST));
@@ -18,8 +15,7 @@ fn main() {
     let result = stack
         .init(&net, &SocketSizes::default())
         .map_err(|e| format!("W5100 init: {e}"))
-        .and_then(|()| suite::parse_url(&url))
-        .and_then(|(addr, host)| suite::walk(&mut stack, addr, &host, |_| {}));
+        .and_then(|()| ws_examples::suite::walk(&mut stack, &url, |_| {}));
     if let Err(e) = result {
         eprintln!("autobahn_client_sim: {e}");
         std::process::exit(1);

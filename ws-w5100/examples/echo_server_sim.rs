@@ -1,32 +1,20 @@
 //! The WebSocket echo server over the W5100 driver and its chip model: the firmware's
 //! single polling loop, with the real driver code, serving real clients on the host.
 //!
-//! `cargo run --release -p ws-w5100 --features sim --example echo_server_sim [ADDR]`
+//! `cargo run --release -p ws-w5100 --features sim --example echo_server_sim [ADDR] [--protocol NAME]...`
 //! (default 127.0.0.1:9002)
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 
+use ws_examples::args::ServerArgs;
+use ws_examples::serve::{serve, Serve};
 use ws_nal::Listener;
 use ws_w5100::sim::W5100Sim;
 use ws_w5100::{NetConfig, SocketSizes, W5100};
 
-#[path = "../../ws-nal/examples/serve/mod.rs"]
-mod serve;
-
-/// The W5100 has four hardware sockets: one listens while three serve.
-const SLOTS: usize = 3;
-/// Per-connection buffers, as in the host example.
-const BUF_LEN: usize = 4096;
-
 fn main() {
-    let addr: SocketAddr = match std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9002".into()).parse() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("usage: echo_server_sim [IP:PORT]: {e}");
-            std::process::exit(2);
-        }
-    };
-    let host = match addr.ip() {
+    let args = ServerArgs::from_env("echo_server_sim", "127.0.0.1:9002");
+    let host = match args.addr.ip() {
         IpAddr::V4(ip) => ip,
         IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
     };
@@ -36,13 +24,15 @@ fn main() {
         eprintln!("W5100 init: {e}");
         std::process::exit(1);
     }
-    let mut listener = match Listener::bind(&mut stack, addr.port()) {
+    let mut listener = match Listener::bind(&mut stack, args.addr.port()) {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("cannot listen on {addr}: {e}");
+            eprintln!("cannot listen on {}: {e}", args.addr);
             std::process::exit(1);
         }
     };
-    println!("ws-w5100 (chip model) echo server listening on ws://{addr}");
-    serve::serve(&mut stack, &mut listener, SLOTS, BUF_LEN, |_| {});
+    println!("ws-w5100 (chip model) echo server listening on ws://{}", args.addr);
+    // The W5100 has four hardware sockets: one listens while three serve.
+    let config = Serve { slots: 3, buf_len: 4096, protocols: args.protocol_list() };
+    serve(&mut stack, &mut listener, config, |_| {});
 }

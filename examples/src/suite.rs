@@ -1,0 +1,76 @@
+//! The Autobahn client walk, generic over the TCP stack: shared by `autobahn_client`
+//! (host stack) and `autobahn_client_sim` (W5100 chip model).
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use embedded_nal::TcpClientStack;
+use ws_nal::{connect, echo, Buffers, Error, Event, Session};
+use ws_proto::handshake::{ClientRequest, Url};
+
+/// The agent name reports are filed under.
+pub const AGENT: &str = "ws-nal";
+const BUF_LEN: usize = 4096;
+
+/// Walks the suite at `url` (`ws://HOST:PORT`): case count, every case, then the reports.
+pub fn walk<S: TcpClientStack>(stack: &mut S, url: &str, tune: impl Fn(&S::TcpSocket)) -> Result<(), String> {
+    let parsed = Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    let addr = (parsed.host(), parsed.port())
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or(format!("cannot resolve {}", parsed.host()))?;
+    let host = parsed.authority();
+    let started = Instant::now();
+    let count = match run(stack, addr, host, "/getCaseCount", started, &tune) {
+        Ok(Some(text)) => text.trim().parse::<u32>().unwrap_or(0),
+        Ok(None) => 0,
+        Err(e) => return Err(format!("getCaseCount: {e}")),
+    };
+    if count == 0 {
+        return Err(format!("no cases from ws://{host}/getCaseCount"));
+    }
+    println!("running {count} cases against ws://{host} as {AGENT}");
+    for case in 1..=count {
+        if let Err(e) = run(stack, addr, host, &format!("/runCase?case={case}&agent={AGENT}"), started, &tune)
+        {
+            eprintln!("case {case}: {e}");
+        }
+    }
+    run(stack, addr, host, &format!("/updateReports?agent={AGENT}"), started, &tune)
+        .map_err(|e| format!("updateReports: {e}"))?;
+    println!("reports updated");
+    Ok(())
+}
+
+/// Runs one connection to `path`, echoing every message; returns the first text message
+/// if it is short (the case count).
+fn run<S: TcpClientStack>(
+    stack: &mut S,
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    started: Instant,
+    tune: &impl Fn(&S::TcpSocket),
+) -> Result<Option<String>, Error<S::Error>> {
+    let clock = || started.elapsed().as_millis() as u64;
+    let socket = connect(stack, addr)?;
+    tune(&socket);
+    let (mut rx, mut tx) = (vec![0u8; BUF_LEN], vec![0u8; BUF_LEN]);
+    let buffers = Buffers { rx: &mut rx, tx: &mut tx };
+    let mut session =
+        Session::builder(socket, buffers).client(ClientRequest::new(host, path), rand::rng(), clock());
+    let mut first_text = None;
+    loop {
+        let idle = || std::thread::sleep(Duration::from_micros(50));
+        let (event, mut reply) = session.poll_blocking(stack, clock, idle)?;
+        match event {
+            Event::Closed { .. } => return Ok(first_text),
+            Event::Data { payload, .. } if first_text.is_none() && payload.len() < 32 => {
+                first_text = Some(String::from_utf8_lossy(payload).into_owned());
+            }
+            _ => {}
+        }
+        echo(&event, &mut reply)?;
+    }
+}
