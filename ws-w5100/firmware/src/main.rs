@@ -1,7 +1,7 @@
 //! WebSocket echo server for an Arduino Zero with a W5100 Ethernet Shield.
 //!
 //! The same application as ws-nal's host `echo_server` example, with the same code
-//! ([`ws_nal::echo`], [`Session::server`], [`Listener`]), on the W5100's hardware TCP
+//! ([`ws_nal::echo`], [`Session::builder`], [`Listener`]), on the W5100's hardware TCP
 //! sockets: two clients at once on port 9001, each with its own fixed buffers, all polled
 //! from one loop. Point the Autobahn suite at it: `kosoku -m fuzzingclient 192.168.1.177:9001`.
 #![no_std]
@@ -13,7 +13,7 @@ use cortex_m_rt::{entry, exception};
 use embedded_nal::{nb, TcpClientStack};
 use panic_halt as _;
 use static_cell::ConstStaticCell;
-use ws_nal::{echo, Event, Listener, Session, SessionConfig};
+use ws_nal::{echo, Buffers, Event, Listener, Session};
 use ws_w5100::{NetConfig, SocketSizes, W5100};
 use ws_w5100_firmware::board::{self, Board, EthernetSpi};
 use ws_w5100_firmware::clock;
@@ -36,7 +36,7 @@ const PORT: u16 = 9001;
 /// tool's request; a browser with many cookies may need more and gets 431).
 const RX_LEN: usize = 1024;
 /// Transmit buffer per connection: a data chunk is at most `TX_LEN - 14` bytes, so each
-/// chunk is echoed as one frame.
+/// chunk fits in it beside the header of the frame that echoes it.
 const TX_LEN: usize = 1024;
 /// Connections served at once. The W5100 has four hardware sockets: one listens, so up to
 /// three; with two, a third client waits in the listening socket until a session ends.
@@ -50,16 +50,16 @@ type Stack = W5100<EthernetSpi>;
 type EchoSession<'b> = Session<'b, 'static, Stack>;
 
 /// Every connection's buffers, zero-initialised in `.bss` (no flash image, no stack copy).
-struct Buffers {
+struct Memory {
     rx: [[u8; RX_LEN]; CONNECTIONS],
     tx: [[u8; TX_LEN]; CONNECTIONS],
 }
 
-static BUFFERS: ConstStaticCell<Buffers> =
-    ConstStaticCell::new(Buffers { rx: [[0; RX_LEN]; CONNECTIONS], tx: [[0; TX_LEN]; CONNECTIONS] });
+static MEMORY: ConstStaticCell<Memory> =
+    ConstStaticCell::new(Memory { rx: [[0; RX_LEN]; CONNECTIONS], tx: [[0; TX_LEN]; CONNECTIONS] });
 
 /// A connection's buffers while no session holds them.
-type Spare<'b> = Option<(&'b mut [u8], &'b mut [u8])>;
+type Spare<'b> = Option<Buffers<'b>>;
 
 /// Sizes for `cargo xtask size` (read from the ELF; 16 bytes of flash): one connection's
 /// state outside its buffers (an `Option<Session>`, on `main`'s stack), its two buffers (in `.bss`),
@@ -94,11 +94,11 @@ fn main() -> ! {
         }
     };
 
-    let Some(buffers) = BUFFERS.try_take() else { board::halt() };
-    let mut pairs = buffers.rx.iter_mut().zip(buffers.tx.iter_mut());
+    let Some(memory) = MEMORY.try_take() else { board::halt() };
+    let mut pairs = memory.rx.iter_mut().zip(memory.tx.iter_mut());
     // Each connection: a session while a client is there, its buffers while none is.
     let mut spares: [Spare<'_>; CONNECTIONS] =
-        core::array::from_fn(|_| pairs.next().map(|(rx, tx)| (&mut rx[..], &mut tx[..])));
+        core::array::from_fn(|_| pairs.next().map(|(rx, tx)| Buffers { rx: &mut rx[..], tx: &mut tx[..] }));
     let mut sessions: [Option<EchoSession<'_>>; CONNECTIONS] = core::array::from_fn(|_| None);
 
     loop {
@@ -108,7 +108,7 @@ fn main() -> ! {
         // waits in the chip's listening socket.
         if let Some(i) = spares.iter().position(Option::is_some) {
             match listener.accept(&mut w5100) {
-                Ok(socket) => {
+                Ok((socket, _peer)) => {
                     if let (Some(session), Some(spare)) = (sessions.get_mut(i), spares.get_mut(i)) {
                         start(session, spare, socket, now);
                     }
@@ -137,8 +137,8 @@ fn start<'b>(
     socket: <Stack as TcpClientStack>::TcpSocket,
     now: u64,
 ) {
-    if let Some((rx, tx)) = spare.take() {
-        *slot = Some(Session::server(socket, rx, tx, SessionConfig::default(), now));
+    if let Some(buffers) = spare.take() {
+        *slot = Some(Session::builder(socket, buffers).server(now));
     }
 }
 
@@ -152,7 +152,7 @@ fn serve<'b>(slot: &mut Option<EchoSession<'b>>, spare: &mut Spare<'b>, stack: &
     for round in 0..8 {
         match session.poll(stack, now) {
             // Closed, or timed out / handshake rejected / TCP failed: the session is over.
-            Ok((Event::Closed, _)) | Err(nb::Error::Other(_)) => {
+            Ok((Event::Closed { .. }, _)) | Err(nb::Error::Other(_)) => {
                 over = true;
                 break;
             }

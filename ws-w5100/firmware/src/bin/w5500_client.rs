@@ -24,8 +24,9 @@ use panic_halt as _;
 use static_cell::ConstStaticCell;
 use w5500::bus::FourWire;
 use w5500::{MacAddress, Mode, UninitializedDevice};
-use ws_nal::ws_proto::{CloseCode, Event as WsEvent, Message};
-use ws_nal::{connect, Event, Session, SessionConfig};
+use ws_nal::ws_proto::handshake::ClientRequest;
+use ws_nal::ws_proto::{CloseCode, Message};
+use ws_nal::{connect, Buffers, Event, Session};
 use ws_w5100_firmware::board::{self, Board};
 use ws_w5100_firmware::clock;
 use ws_w5100_firmware::rng::{EntropyPool, Xoshiro128pp};
@@ -53,12 +54,12 @@ const MESSAGE: &str = "Hello from an Arduino Zero with a W5500";
 const RX_LEN: usize = 512;
 const TX_LEN: usize = 512;
 
-struct Buffers {
+struct Memory {
     rx: [u8; RX_LEN],
     tx: [u8; TX_LEN],
 }
 
-static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers { rx: [0; RX_LEN], tx: [0; TX_LEN] });
+static MEMORY: ConstStaticCell<Memory> = ConstStaticCell::new(Memory { rx: [0; RX_LEN], tx: [0; TX_LEN] });
 
 #[exception]
 fn SysTick() {
@@ -92,7 +93,7 @@ fn main() -> ! {
     entropy.add(clock::systick_phase());
     let mut stack = W5500Nal(device);
 
-    let Some(buffers) = BUFFERS.try_take() else { board::halt() };
+    let Some(buffers) = MEMORY.try_take() else { board::halt() };
     let mut rng: Option<Xoshiro128pp> = None;
     loop {
         let Ok(socket) = connect(&mut stack, SocketAddr::V4(SERVER)) else {
@@ -120,8 +121,8 @@ fn exchange<S: TcpClientStack>(
     rx: &mut [u8],
     tx: &mut [u8],
 ) -> bool {
-    let config = SessionConfig::default();
-    let mut session = Session::client(socket, HOST, PATH, rng, rx, tx, config, clock::now_ms());
+    let request = ClientRequest::new(HOST, PATH);
+    let mut session = Session::builder(socket, Buffers { rx, tx }).client(request, rng, clock::now_ms());
     // How much of the echo has matched so far (it may arrive in chunks).
     let mut matched = 0;
     let mut echoed = false;
@@ -133,7 +134,7 @@ fn exchange<S: TcpClientStack>(
         };
         let sent = match event {
             Event::Open { .. } => reply.send(Message::Text(MESSAGE)),
-            Event::Ws(WsEvent::Data { payload, fin, .. }) => {
+            Event::Data { payload, fin, .. } => {
                 let expected = MESSAGE.as_bytes().get(matched..matched + payload.len());
                 if expected != Some(payload) {
                     reply.close(CloseCode::PROTOCOL_ERROR, "not my message")
@@ -147,8 +148,8 @@ fn exchange<S: TcpClientStack>(
                     }
                 }
             }
-            Event::Closed => return echoed,
-            Event::Ws(_) | Event::Failed(_) => Ok(()),
+            Event::Closed { .. } => return echoed,
+            _ => Ok(()),
         };
         if sent.is_err() {
             session.abort(stack);
