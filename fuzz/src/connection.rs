@@ -5,10 +5,16 @@
 //! Input layout: the first [`PLAN_LEN`] bytes are the [`Plan`], the rest is what the peer
 //! sent. A seed is therefore `00 00 00 00` followed by frames as they appear on the wire.
 
-use ws_proto::close::{self, CloseCode, MAX_REASON_LEN};
 use ws_proto::frame::{FrameHeader, Opcode, MAX_CONTROL_PAYLOAD};
+use ws_proto::fuzzing::parse_close_payload;
 use ws_proto::rand_core::RngCore;
-use ws_proto::{Config, Connection, DataKind, Error, Event, Message, Role};
+use ws_proto::{CloseCode, Config, Connection, DataKind, Error, Event, Message, Role};
+
+const MAX_REASON_LEN: usize = CloseCode::MAX_REASON_LEN;
+
+/// The most `receive` may leave unconsumed: a control frame short of one byte, with the
+/// longest header.
+const MAX_LEFT: usize = 14 + MAX_CONTROL_PAYLOAD - 1;
 
 use crate::{check_written_frame, is_control, Xorshift};
 
@@ -42,7 +48,7 @@ impl Plan {
     /// The connection limits.
     pub fn config(&self) -> Config {
         if self.small_limits {
-            Config { max_frame_size: 100, max_message_size: 300, ..Config::default() }
+            Config::default().max_frame_size(100).max_message_size(300)
         } else {
             Config::default()
         }
@@ -81,6 +87,10 @@ struct Harness<R> {
     text_overflow: bool,
     /// The fragmented message being sent: the harness's model of the send side.
     sending: Option<DataKind>,
+    /// Payload still owed to a frame begun with `start_frame`.
+    owed: u64,
+    /// This end started the closing handshake.
+    closing: bool,
 }
 
 impl<R: RngCore> Harness<R> {
@@ -96,11 +106,15 @@ impl<R: RngCore> Harness<R> {
             text: Vec::new(),
             text_overflow: false,
             sending: None,
+            owed: 0,
+            closing: false,
         }
     }
 
-    /// Feeds `wire` chunk by chunk, calling `receive` on each unconsumed rest.
+    /// Feeds `wire` chunk by chunk as a caller must: each chunk is appended to what the
+    /// last `receive` left, and `receive` is called until it needs more.
     fn feed(&mut self, wire: &[u8]) {
+        let mut pending: Vec<u8> = Vec::new();
         let mut pos = 0;
         while pos < wire.len() {
             let left = wire.len() - pos;
@@ -108,56 +122,64 @@ impl<R: RngCore> Harness<R> {
                 0 => left,
                 n => (1 + self.choices.below(usize::from(n))).min(left),
             };
-            // A fresh copy: `receive` unmasks in place.
-            let mut chunk = wire[pos..pos + size].to_vec();
+            pending.extend_from_slice(&wire[pos..pos + size]);
             pos += size;
             let mut start = 0;
-            while start < chunk.len() {
-                start += self.receive(&mut chunk[start..]);
+            loop {
+                let (used, more) = self.receive(&mut pending[start..]);
+                start += used;
                 self.maybe_send(wire);
+                if !more {
+                    break;
+                }
             }
+            assert!(pending.len() - start <= MAX_LEFT, "{} bytes left unconsumed", pending.len() - start);
+            pending.drain(..start);
         }
-        // Every byte was handed over, errors included ("the whole input is consumed"), so
-        // the connection must have kept the framing and found the peer's close if sent.
+        // Every usable byte was consumed, so the connection must have kept the framing and
+        // found the peer's close if the stream holds one.
         let expected = close_in_stream(wire, self.role);
         assert_eq!(self.conn.close_received(), expected, "peer's close noticed");
     }
 
-    /// One `receive` call; returns how much of `rest` it consumed.
-    fn receive(&mut self, rest: &mut [u8]) -> usize {
+    /// One `receive` call; returns how much of `rest` it consumed, and whether to call
+    /// again before more bytes arrive.
+    fn receive(&mut self, rest: &mut [u8]) -> (usize, bool) {
         let len = rest.len();
         let base = rest.as_ptr() as usize;
         let close_sent = self.conn.close_sent();
-        match self.conn.receive(rest) {
-            Ok((used, event)) => {
-                assert!(used <= len, "receive used {used} of {len} bytes");
-                assert!(used > 0, "receive used nothing of {len} bytes");
-                let expected = match event {
-                    Some(event) => self.on_event(event, base, used, close_sent),
-                    None => Vec::new(),
-                };
+        let (used, result) = self.conn.receive(rest);
+        assert!(used <= len, "receive used {used} of {len} bytes");
+        match result {
+            Ok(Some(event)) => {
+                let expected = self.on_event(event, base, used, close_sent);
                 let written = self.drain();
                 assert_eq!(written, expected, "replies queued by receive");
-                used
+                (used, true)
+            }
+            Ok(None) => {
+                assert_eq!(self.drain(), [], "frames queued by a receive without an event");
+                (used, false)
             }
             Err(e) => {
+                assert!(!self.failed, "a second receive error {e:?}: only the first is reported");
                 let code = e.close_code();
                 assert!(code.is_some(), "receive error {e:?} has no close code");
                 assert!(self.conn.is_failed(), "receive error {e:?} did not fail the connection");
                 self.failed = true;
                 self.receiving = None;
                 let written = self.drain();
-                if close_sent {
+                if close_sent || self.owed > 0 {
+                    // Nothing goes out after our close, nor inside a frame we are sending.
                     assert_eq!(written, [], "frames queued after the close was sent");
                 } else {
                     let [(Opcode::Close, payload)] = written.as_slice() else {
                         panic!("receive error {e:?} queued {written:?}, not one close frame");
                     };
-                    let sent = close::parse_payload(payload).map(|(code, _)| code);
+                    let sent = parse_close_payload(payload).map(|(code, _)| code);
                     assert_eq!(sent, Ok(code), "close code sent for {e:?}");
                 }
-                // An error consumes the whole input.
-                len
+                (used, true)
             }
         }
     }
@@ -166,14 +188,14 @@ impl<R: RngCore> Harness<R> {
     fn on_event(&mut self, event: Event<'_>, base: usize, used: usize, close_sent: bool) -> Vec<Written> {
         assert!(!self.peer_closed, "{event:?} delivered after the peer's close");
         match event {
-            Event::Data { kind, payload, fin } => {
+            Event::Data { kind, payload, fin, .. } => {
                 assert!(!self.failed, "data delivered after a receive error");
                 let at = payload.as_ptr() as usize;
+                assert_eq!(at + payload.len(), base + used, "a payload is the last bytes consumed");
+                let frame = self.conn.last_frame();
                 assert!(
-                    at >= base && at + payload.len() <= base + used,
-                    "payload at {:#x}+{} outside the {used} consumed bytes at {base:#x}",
-                    at,
-                    payload.len()
+                    frame.offset + payload.len() as u64 <= frame.len,
+                    "chunk beyond its frame: {frame:?}"
                 );
                 match self.receiving {
                     Some(open) => assert_eq!(kind, open, "chunk type changed within a message"),
@@ -202,14 +224,16 @@ impl<R: RngCore> Harness<R> {
             Event::Ping(payload) => {
                 assert!(!self.failed, "ping delivered after a receive error");
                 assert!(payload.len() <= MAX_CONTROL_PAYLOAD);
-                // Answered until the close is sent.
-                if close_sent {
+                assert_eq!(payload.as_ptr() as usize + payload.len(), base + used);
+                // Answered while nothing closes, and not inside a frame being sent.
+                if close_sent || self.conn.close_sent() || self.owed > 0 || !self.may_send() {
                     Vec::new()
                 } else {
                     vec![(Opcode::Pong, payload.to_vec())]
                 }
             }
             Event::Pong(payload) => {
+                assert!(!self.failed, "pong delivered after a receive error");
                 assert!(payload.len() <= MAX_CONTROL_PAYLOAD);
                 Vec::new()
             }
@@ -222,14 +246,17 @@ impl<R: RngCore> Harness<R> {
                     assert!(reason.is_empty(), "reason without a close code");
                 }
                 assert!(reason.len() <= MAX_REASON_LEN);
-                assert!(core::str::from_utf8(&reason).is_ok(), "close reason not UTF-8");
-                // Echoed, code only, unless this end closed first.
-                if close_sent {
+                // Echoed with its reason, unless this end started closing first (or a frame
+                // of ours is unfinished: then it waits).
+                if close_sent || self.closing || self.owed > 0 {
                     Vec::new()
                 } else {
-                    vec![(Opcode::Close, code.map(|c| c.0.to_be_bytes().to_vec()).unwrap_or_default())]
+                    let mut echo = code.map(|c| c.0.to_be_bytes().to_vec()).unwrap_or_default();
+                    echo.extend_from_slice(reason.as_bytes());
+                    vec![(Opcode::Close, echo)]
                 }
             }
+            other => panic!("an event the harness does not know: {other:?}"),
         }
     }
 
@@ -239,7 +266,7 @@ impl<R: RngCore> Harness<R> {
         let mut written = Vec::new();
         let mut tx = [0u8; 256];
         loop {
-            let n = self.conn.poll_transmit(&mut tx);
+            let n = self.conn.poll_transmit(&mut tx).expect("a control frame fits 256 bytes");
             if n == 0 {
                 break;
             }
@@ -247,14 +274,16 @@ impl<R: RngCore> Harness<R> {
             let (header, payload) = check_written_frame(&tx[..n], self.role);
             assert!(is_control(header.opcode), "poll_transmit wrote a {:?} frame", header.opcode);
             if header.opcode == Opcode::Close {
-                assert!(close::parse_payload(&payload).is_ok(), "invalid close payload {payload:02x?} sent");
+                assert!(parse_close_payload(&payload).is_ok(), "invalid close payload {payload:02x?} sent");
                 assert!(self.conn.close_sent(), "close written but not recorded");
             }
             written.push((header.opcode, payload));
             assert!(written.len() <= 2, "poll_transmit keeps writing: {written:?}");
         }
         assert_eq!(wanted, !written.is_empty(), "wants_transmit disagrees with poll_transmit");
-        assert!(!self.conn.wants_transmit(), "frames left queued after poll_transmit gave 0");
+        if self.owed == 0 {
+            assert!(!self.conn.wants_transmit(), "frames left queued after poll_transmit gave 0");
+        }
         if self.conn.close_sent() {
             assert_eq!(self.conn.send(Message::text("x"), &mut tx), Err(Error::Closed), "send after close");
         }
@@ -272,7 +301,12 @@ impl<R: RngCore> Harness<R> {
         let data = &wire[start..end];
         let mut tx = vec![0u8; [4, 16, 64, 300][self.choices.below(4)]];
         self.check_max_payload(tx.len());
-        match self.choices.below(7) {
+        if self.owed > 0 {
+            // A frame begun with `start_frame` must be finished before anything else.
+            self.write_payload(data, &mut tx);
+            return;
+        }
+        match self.choices.below(8) {
             0 => self.send(Message::Text(utf8_prefix(data)), &mut tx),
             1 => self.send(Message::Binary(data), &mut tx),
             2 => self.send(Message::Ping(data), &mut tx),
@@ -282,7 +316,58 @@ impl<R: RngCore> Harness<R> {
                 let fin = self.choices.flip();
                 self.send_fragment(kind, data, fin, &mut tx);
             }
+            6 => {
+                let kind = if self.choices.flip() { DataKind::Text } else { DataKind::Binary };
+                let fin = self.choices.flip();
+                let extra = self.choices.below(50) as u64;
+                self.start_frame(kind, data.len() as u64 + extra, fin, &mut tx);
+            }
             _ => self.close(data),
+        }
+    }
+
+    /// Whether new messages may go out: no close of either side has started it closing.
+    fn may_send(&self) -> bool {
+        !self.closing && !self.failed && !self.peer_closed
+    }
+
+    fn start_frame(&mut self, kind: DataKind, len: u64, fin: bool, tx: &mut [u8]) {
+        let opcode = match (self.sending, kind) {
+            (Some(_), _) => Opcode::Continuation,
+            (None, DataKind::Text) => Opcode::Text,
+            (None, DataKind::Binary) => Opcode::Binary,
+        };
+        let mask = (self.role == Role::Client).then_some([0; 4]);
+        let header_len = FrameHeader { fin, rsv: 0, opcode, mask, len }.encoded_len();
+        let expected = if !self.may_send() {
+            Err(Error::Closed)
+        } else if self.sending.is_some_and(|open| open != kind) {
+            Err(Error::InvalidSend)
+        } else if header_len > tx.len() {
+            Err(Error::BufferTooSmall)
+        } else {
+            Ok(header_len)
+        };
+        let got = self.conn.start_frame(kind, len, fin, tx);
+        assert_eq!(got, expected, "start_frame {kind:?} len {len} fin {fin} into {}", tx.len());
+        if let Ok(n) = got {
+            let (header, _) = FrameHeader::decode(&tx[..n]).unwrap().unwrap();
+            assert_eq!((header.opcode, header.fin, header.len), (opcode, fin, len), "header written");
+            self.sending = (!fin).then_some(kind);
+            self.owed = len;
+            assert_eq!(self.conn.payload_remaining(), len);
+        }
+    }
+
+    fn write_payload(&mut self, data: &[u8], tx: &mut [u8]) {
+        let take = data.len().min(usize::try_from(self.owed).unwrap_or(usize::MAX));
+        let got = self.conn.write_payload(&data[..take], tx);
+        assert_eq!(got, Ok(take.min(tx.len())), "write_payload of {take} bytes into {}", tx.len());
+        self.owed -= take.min(tx.len()) as u64;
+        assert_eq!(self.conn.payload_remaining(), self.owed);
+        if self.owed == 0 {
+            // The frame is done: what waited (a pong, a close) may go out now.
+            let _ = self.drain();
         }
     }
 
@@ -292,8 +377,9 @@ impl<R: RngCore> Harness<R> {
             Message::Binary(bytes) => (Opcode::Binary, bytes),
             Message::Ping(bytes) => (Opcode::Ping, bytes),
             Message::Pong(bytes) => (Opcode::Pong, bytes),
+            other => panic!("the harness sends no {other:?}"),
         };
-        let expected = if self.conn.close_sent() {
+        let expected = if !self.may_send() {
             Err(Error::Closed)
         } else if (opcode.is_control() && payload.len() > MAX_CONTROL_PAYLOAD)
             || (!opcode.is_control() && self.sending.is_some())
@@ -315,7 +401,7 @@ impl<R: RngCore> Harness<R> {
             (None, DataKind::Text) => Opcode::Text,
             (None, DataKind::Binary) => Opcode::Binary,
         };
-        let expected = if self.conn.close_sent() {
+        let expected = if !self.may_send() {
             Err(Error::Closed)
         } else if self.sending.is_some_and(|open| open != kind) {
             Err(Error::InvalidSend)
@@ -344,7 +430,7 @@ impl<R: RngCore> Harness<R> {
             None => CloseCode(self.choices.next_u32() as u16),
         };
         let reason = utf8_prefix(data);
-        let expected = if self.conn.close_sent() {
+        let expected = if !self.may_send() {
             Err(Error::Closed)
         } else if !code.is_valid_on_wire() || reason.len() > MAX_REASON_LEN {
             Err(Error::InvalidSend)
@@ -352,6 +438,9 @@ impl<R: RngCore> Harness<R> {
             Ok(())
         };
         assert_eq!(self.conn.close(code, reason), expected, "close({code:?}, {} bytes)", reason.len());
+        if expected.is_ok() {
+            self.closing = true;
+        }
         let written = self.drain();
         if expected.is_ok() {
             let mut payload = code.0.to_be_bytes().to_vec();

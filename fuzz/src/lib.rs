@@ -8,9 +8,10 @@
 pub mod connection;
 
 use ws_proto::frame::{FrameHeader, Opcode};
-use ws_proto::handshake::ClientKey;
+use ws_proto::fuzzing::apply_mask;
+use ws_proto::handshake::{ClientHandshake, ClientKey, ClientRequest};
 use ws_proto::rand_core::RngCore;
-use ws_proto::{mask, Role};
+use ws_proto::{Config, Role};
 
 /// A xorshift32 generator: masking keys for a client connection, and the harness's own
 /// choices (chunk sizes, what to send), all reproducible from the input.
@@ -79,11 +80,12 @@ impl RngCore for RfcNonce {
     }
 }
 
-/// The client key the `client_response` target validates responses against.
-pub fn rfc_client_key() -> ClientKey {
-    let key = ClientKey::generate(&mut RfcNonce);
-    assert_eq!(key.as_bytes(), b"dGhlIHNhbXBsZSBub25jZQ==");
-    key
+/// The client handshake the `client_response` target checks responses against: the RFC
+/// 6455 §1.3 key, offering the subprotocol "chat".
+pub fn rfc_handshake() -> ClientHandshake<'static> {
+    assert_eq!(ClientKey::generate(&mut RfcNonce).as_bytes(), b"dGhlIHNhbXBsZSBub25jZQ==");
+    let request = ClientRequest::new("server.example.com", "/chat").protocols(&["chat"]);
+    ClientHandshake::new(request, Config::default(), &mut RfcNonce)
 }
 
 /// Checks one whole frame that `ws-proto` wrote: its header decodes, is masked exactly
@@ -100,7 +102,7 @@ pub fn check_written_frame(frame: &[u8], role: Role) -> (FrameHeader, Vec<u8>) {
     assert_eq!(frame.len() as u64 - n as u64, header.len, "written frame length");
     let mut payload = frame[n..].to_vec();
     if let Some(key) = header.mask {
-        mask::apply(&mut payload, key, 0);
+        apply_mask(&mut payload, key, 0);
     }
     if header.opcode.is_control() {
         assert!(header.fin, "fragmented control frame written");
