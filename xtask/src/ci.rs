@@ -2,7 +2,10 @@
 
 use std::process::Command;
 
-use crate::util::{cargo, run};
+use crate::util::{cargo, root, run};
+
+/// The library crates, in dependency order (the order they would be published in).
+const LIBRARIES: [&str; 3] = ["ws-proto", "ws-nal", "ws-w5100"];
 
 pub fn run_all() -> Result<(), String> {
     setup()?;
@@ -19,9 +22,14 @@ pub fn run_all() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    // Every test, the README's snippets among them (doc-tested by ws-examples).
     run(cargo().args(["test", "--workspace"]))?;
     run(cargo().args(["test", "-p", "ws-w5100", "--features", "sim"]))?;
+    docs()?;
+    msrv()?;
+    package()?;
     run(cargo().args(["build", "-p", "ws-proto", "--target", "thumbv6m-none-eabi"]))?;
+    run(cargo().args(["build", "-p", "ws-nal", "--target", "thumbv6m-none-eabi"]))?;
     run(cargo().args(["build", "-p", "ws-w5100", "--target", "thumbv6m-none-eabi"]))?;
     crate::size::run()?;
     crate::panic_check::run_check()?;
@@ -33,10 +41,57 @@ pub fn run_all() -> Result<(), String> {
     Ok(())
 }
 
-/// Installs what the checks need: rustup target and components. (kosoku's venv is made
-/// by the autobahn command itself.)
+/// Installs what the checks need: rustup target, components and the MSRV toolchain.
+/// (kosoku's venv is made by the autobahn command itself.)
 fn setup() -> Result<(), String> {
     run(Command::new("rustup").args(["target", "add", "thumbv6m-none-eabi"]))?;
     run(Command::new("rustup").args(["component", "add", "clippy", "rustfmt", "llvm-tools"]))?;
+    run(Command::new("rustup").args(["toolchain", "install", &msrv_version()?, "--profile", "minimal"]))?;
     Ok(())
+}
+
+/// The library docs build without a warning, with every feature, as docs.rs builds them.
+fn docs() -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["doc", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings");
+    for lib in LIBRARIES {
+        cmd.args(["-p", lib]);
+    }
+    run(&mut cmd)
+}
+
+/// The declared minimum Rust version (`rust-version` in the workspace manifest) builds
+/// the library crates with every feature.
+fn msrv() -> Result<(), String> {
+    let toolchain = format!("+{}", msrv_version()?);
+    let mut cmd = Command::new("cargo");
+    cmd.args([toolchain.as_str(), "check", "--lib", "--all-features"]);
+    for lib in LIBRARIES {
+        cmd.args(["-p", lib]);
+    }
+    // rustup picks the toolchain from `+VERSION`, so the ambient cargo's settings must not
+    // leak into it.
+    run(cmd.env_remove("CARGO").env_remove("RUSTC").env_remove("RUSTDOC"))
+}
+
+/// Each library crate packages as it would be published: its manifest, the files it
+/// ships, and a build of the packaged sources against the others packaged before it.
+fn package() -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.arg("package");
+    for lib in LIBRARIES {
+        cmd.args(["-p", lib]);
+    }
+    run(&mut cmd)
+}
+
+fn msrv_version() -> Result<String, String> {
+    let manifest =
+        std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("rust-version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_owned)
+        .ok_or_else(|| "no rust-version in the workspace Cargo.toml".into())
 }
