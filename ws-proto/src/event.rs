@@ -76,6 +76,14 @@ pub enum Event<'a> {
     },
 }
 
+impl<'a> Event<'a> {
+    /// A data chunk event, as [`Connection::receive`](crate::Connection::receive) gives
+    /// it: for bindings that keep an event as positions and rebuild it, and for tests.
+    pub const fn data(kind: DataKind, payload: &'a [u8], fin: bool) -> Self {
+        Self::Data { kind, payload, fin }
+    }
+}
+
 /// A whole message to send, or a reassembled one received (see [`crate::Assembler`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -88,6 +96,17 @@ pub enum Message<'a> {
     Ping(&'a [u8]),
     /// A pong (payload at most 125 bytes).
     Pong(&'a [u8]),
+    /// A close frame: with a code and reason, or none.
+    Close(Option<CloseFrame<'a>>),
+}
+
+/// What a close frame carries: a code, and a reason of at most 123 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseFrame<'a> {
+    /// The close code.
+    pub code: CloseCode,
+    /// The reason, possibly empty.
+    pub reason: &'a str,
 }
 
 impl<'a> Message<'a> {
@@ -101,12 +120,14 @@ impl<'a> Message<'a> {
         Self::Binary(bytes)
     }
 
-    pub(crate) fn parts(self) -> (Opcode, &'a [u8]) {
-        match self {
+    /// The opcode and payload of a data, ping or pong message (`None` for a close).
+    pub(crate) fn parts(self) -> Option<(Opcode, &'a [u8])> {
+        Some(match self {
             Self::Text(text) => (Opcode::Text, text.as_bytes()),
             Self::Binary(bytes) => (Opcode::Binary, bytes),
             Self::Ping(bytes) => (Opcode::Ping, bytes),
             Self::Pong(bytes) => (Opcode::Pong, bytes),
-        }
+            Self::Close(_) => return None,
+        })
     }
 }

@@ -68,7 +68,7 @@ pub use config::{Config, Role};
 pub use connection::receive::Received;
 pub use connection::{Connection, NoRng};
 pub use error::Error;
-pub use event::{DataKind, Event, FrameInfo, Message};
+pub use event::{CloseFrame, DataKind, Event, FrameInfo, Message};
 pub use rand_core;
 
 #[cfg(test)]

@@ -256,14 +256,7 @@ impl<R: RngCore> Connection<R> {
         }
     }
 
-    /// Fails the connection: returns whether this is the first failure.
-    fn fail(&mut self, error: Error) -> bool {
-        let first = self.state.fail(error, false);
-        self.after_failure();
-        first
-    }
-
-    fn after_failure(&mut self) {
+    pub(super) fn after_failure(&mut self) {
         self.message = None;
         self.pong = None;
         if let Some(frame) = self.incoming.as_mut() {

@@ -7,7 +7,7 @@ use rand_core::RngCore;
 use super::state::ControlPayload;
 use super::Connection;
 use crate::frame::{FrameHeader, Opcode, MAX_CONTROL_PAYLOAD};
-use crate::{mask, CloseCode, DataKind, Error, Message, Role};
+use crate::{mask, CloseCode, CloseFrame, DataKind, Error, Message, Role};
 
 /// A frame begun with [`Connection::start_frame`] whose payload is still owed.
 #[derive(Debug, Clone, Copy)]
@@ -20,8 +20,17 @@ pub(crate) struct Outgoing {
 
 impl<R: RngCore> Connection<R> {
     /// Encodes a whole message as one frame into `tx`; returns the frame's length.
+    ///
+    /// A [`Message::Close`] starts the closing handshake as [`close`](Self::close) does and
+    /// writes what [`poll_transmit`](Self::poll_transmit) owes: the close frame, after a
+    /// pong still owed.
     pub fn send(&mut self, message: Message<'_>, tx: &mut [u8]) -> Result<usize, Error> {
-        let (opcode, payload) = message.parts();
+        let Some((opcode, payload)) = message.parts() else {
+            if let Message::Close(frame) = message {
+                self.queue_close(frame)?;
+            }
+            return self.flush_control(tx);
+        };
         self.check_send()?;
         if opcode.is_control() {
             if payload.len() > MAX_CONTROL_PAYLOAD {
@@ -107,13 +116,45 @@ impl<R: RngCore> Connection<R> {
     /// Starts the closing handshake: queues a close frame for
     /// [`poll_transmit`](Self::poll_transmit). The reason is at most 123 bytes.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.queue_close(Some(CloseFrame { code, reason }))
+    }
+
+    /// Fails the connection because the peer broke the rule `error` names, as `receive`
+    /// does when it finds the break itself (a message too large for the application's
+    /// buffer, say): a close frame with the error's close code is queued, and no more
+    /// data is delivered. Returns false if the connection had already failed or closed.
+    pub fn fail(&mut self, error: Error) -> bool {
+        let first = self.state.fail(error, false);
+        self.after_failure();
+        first
+    }
+
+    /// Queues our close frame: with a code and reason, or empty.
+    fn queue_close(&mut self, frame: Option<CloseFrame<'_>>) -> Result<(), Error> {
         if !self.state.sending() {
             return Err(Error::Closed);
         }
-        if !code.is_valid_on_wire() || reason.len() > CloseCode::MAX_REASON_LEN {
-            return Err(Error::InvalidSend);
+        match frame {
+            Some(CloseFrame { code, reason }) => {
+                if !code.is_valid_on_wire() || reason.len() > CloseCode::MAX_REASON_LEN {
+                    return Err(Error::InvalidSend);
+                }
+                self.state.close(Some(code), reason.as_bytes())
+            }
+            None => self.state.close(None, &[]),
         }
-        self.state.close(code, reason.as_bytes())
+    }
+
+    /// Writes every control frame owed (a pong, our close) into `tx`; returns their length.
+    fn flush_control(&mut self, tx: &mut [u8]) -> Result<usize, Error> {
+        let mut n = 0;
+        loop {
+            let k = self.poll_transmit(tx.get_mut(n..).unwrap_or_default())?;
+            if k == 0 {
+                return Ok(n);
+            }
+            n += k;
+        }
     }
 
     /// Writes the next frame the connection queued itself (the pong for the latest ping,

@@ -138,12 +138,15 @@ impl State {
         matches!(self.phase, Phase::PeerClosed { ours: Ours::Sent, .. } | Phase::Broken { ours: Ours::Sent })
     }
 
-    /// The application starts the closing handshake.
-    pub(crate) fn close(&mut self, code: CloseCode, reason: &[u8]) -> Result<(), Error> {
+    /// The application starts the closing handshake (a codeless close has no payload).
+    pub(crate) fn close(&mut self, code: Option<CloseCode>, reason: &[u8]) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::Closed);
         }
-        self.frame = ControlPayload::close(code, reason);
+        self.frame = match code {
+            Some(code) => ControlPayload::close(code, reason),
+            None => ControlPayload::new(&[]),
+        };
         self.phase = Phase::Closing { ours: Ours::Queued, failed: false };
         Ok(())
     }
@@ -212,8 +215,8 @@ mod tests {
     #[test]
     fn an_application_close_stands_against_a_later_failure() {
         let mut state = State::OPEN;
-        state.close(CloseCode::NORMAL, b"bye").unwrap();
-        assert_eq!(state.close(CloseCode::NORMAL, b""), Err(Error::Closed));
+        state.close(Some(CloseCode::NORMAL), b"bye").unwrap();
+        assert_eq!(state.close(None, b""), Err(Error::Closed));
         assert!(state.fail(Error::InvalidUtf8, false), "the first failure is still reported");
         assert_eq!(state.queued_close(), Some(&b"\x03\xe8bye"[..]));
         state.close_written();

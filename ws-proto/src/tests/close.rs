@@ -2,7 +2,7 @@
 
 use super::receive::malformed_cases;
 use super::*;
-use crate::{CloseCode, Message};
+use crate::{CloseCode, CloseFrame, Message};
 
 #[test]
 fn close_handshake_initiated_by_peer_echoes_code_and_reason() {
@@ -131,4 +131,37 @@ fn a_pong_that_does_not_fit_does_not_hold_back_the_close() {
     assert_eq!(conn.poll_transmit(&mut small), Err(Error::BufferTooSmall));
     assert!(conn.wants_transmit());
     assert_eq!(transmit(&mut conn).len(), 1);
+}
+
+#[test]
+fn a_close_message_is_sent_after_the_pong_owed() {
+    let mut conn = server();
+    run(&mut conn, &client_frame(0x9, true, b"p"), &[usize::MAX]);
+    let mut tx = [0u8; 64];
+    let frame = CloseFrame { code: CloseCode(4000), reason: "bye" };
+    let n = conn.send(Message::Close(Some(frame)), &mut tx).unwrap();
+    assert_eq!(&tx[..n], b"\x8a\x01p\x88\x05\x0f\xa0bye");
+    assert!(conn.close_sent());
+    assert_eq!(conn.send(Message::Close(None), &mut tx), Err(Error::Closed));
+    // A codeless close is an empty close frame.
+    let mut conn = server();
+    let n = conn.send(Message::Close(None), &mut tx).unwrap();
+    assert_eq!(&tx[..n], b"\x88\x00");
+    let bad = CloseFrame { code: CloseCode(1005), reason: "" };
+    assert_eq!(server().send(Message::Close(Some(bad)), &mut tx), Err(Error::InvalidSend));
+}
+
+#[test]
+fn the_application_fails_a_message_too_large_for_it() {
+    let mut conn = server();
+    let stream =
+        [client_frame(0x2, false, b"abc"), client_frame(0x0, true, b"def"), client_frame(0x8, true, b"")]
+            .concat();
+    let mut rx = stream.clone();
+    let (used, event) = conn.receive(&mut rx);
+    assert!(matches!(event, Ok(Some(Event::Data { .. }))));
+    assert!(conn.fail(Error::MessageTooLarge));
+    assert!(!conn.fail(Error::MessageTooLarge), "only the first failure counts");
+    assert_eq!(run(&mut conn, &stream[used..], &[usize::MAX]), [Ev::Close(None, String::new())]);
+    assert_eq!(&transmit(&mut conn)[0][2..4], &[0x03, 0xf1], "1009");
 }
