@@ -1,6 +1,6 @@
 //! The echo server's polling loop, generic over the TCP stack: one thread, a fixed set of
-//! connection slots with fixed buffers, as the firmware runs it. Shared by `echo_server`
-//! (host stack) and `echo_server_sim` (W5100 chip model).
+//! connection slots with fixed buffers, as the firmware runs it. Shared by `echo_server_sim`
+//! (W5100 chip model) and the quick-start tests (host stack).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
-//! The Autobahn client walk, generic over the TCP stack: shared by `autobahn_client`
-//! (host stack) and `autobahn_client_sim` (W5100 chip model).
+//! The Autobahn client walk, generic over the TCP stack: run by
+//! `autobahn_client_sim` over the W5100 chip model.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};

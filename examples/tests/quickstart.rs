@@ -33,6 +33,11 @@ fn the_ws_proto_client_runs() {
 }
 
 #[test]
+fn the_ws_io_client_runs() {
+    quickstart::io::run(&server()).expect("the client ran to its clean close");
+}
+
+#[test]
 fn the_ws_nal_client_runs() {
     quickstart::nal::run(&server()).expect("the client ran to its clean close");
 }
@@ -43,6 +48,7 @@ fn the_readmes_show_the_clients_that_run() {
     let readme = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).unwrap();
     let (main, proto, nal) = (readme("README.md"), readme("ws-proto/README.md"), readme("ws-nal/README.md"));
     for (text, readme, name) in [
+        (quickstart::io::SOURCE, &main, "README.md"),
         (quickstart::proto::SOURCE, &main, "README.md"),
         (quickstart::nal::SOURCE, &main, "README.md"),
         (quickstart::proto::SOURCE, &proto, "ws-proto/README.md"),

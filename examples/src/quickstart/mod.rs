@@ -29,3 +29,17 @@ pub mod nal {
     /// The README's text of this client.
     pub const SOURCE: &str = include_str!("nal_client.rs");
 }
+
+/// The blocking client on `ws-io`, over `std::net::TcpStream`.
+pub mod io {
+    include!("io_client.rs");
+
+    /// Runs the client against `url`: it sends a text and a binary message, prints their
+    /// echoes and closes.
+    pub fn run(url: &str) -> Result<(), ws_io::Error<std::io::Error>> {
+        client(url)
+    }
+
+    /// The README's text of this client.
+    pub const SOURCE: &str = include_str!("io_client.rs");
+}

@@ -1,0 +1,61 @@
+//! The client role as the Autobahn TestSuite's fuzzing server expects it, on the async
+//! binding over tokio: ask for the number of cases, run each one echoing every message,
+//! then ask for the reports.
+//!
+//! `cargo run --release -p ws-io --features tokio --example tokio_autobahn_client [URL]`
+//! (default ws://127.0.0.1:9001)
+
+use ws_io::{Error, Message};
+
+const AGENT: &str = "ws-io-tokio";
+
+type Result<T> = std::result::Result<T, Error<std::io::Error>>;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let base = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let base = base.trim_end_matches('/');
+    let count = match case_count(base).await {
+        Ok(count) if count > 0 => count,
+        Ok(_) => fail(&format!("no cases from {base}/getCaseCount")),
+        Err(e) => fail(&format!("getCaseCount: {e}")),
+    };
+    println!("running {count} cases against {base} as {AGENT}");
+    let mut buf = Vec::new();
+    for case in 1..=count {
+        if let Err(e) = echo(&format!("{base}/runCase?case={case}&agent={AGENT}"), &mut buf).await {
+            eprintln!("case {case}: {e}");
+        }
+    }
+    // The fuzzing server may exit once the reports are written, before its close frame.
+    match echo(&format!("{base}/updateReports?agent={AGENT}"), &mut buf).await {
+        Ok(()) | Err(Error::Disconnected) => {}
+        Err(e) => fail(&format!("updateReports: {e}")),
+    }
+    println!("reports updated");
+}
+
+/// Echoes every message until the server closes.
+async fn echo(url: &str, buf: &mut Vec<u8>) -> Result<()> {
+    let mut ws = ws_io::tokio::connect(url).await?;
+    while let Some(message) = ws.recv(buf).await? {
+        ws.send(message).await?;
+    }
+    Ok(())
+}
+
+async fn case_count(base: &str) -> Result<u32> {
+    let mut ws = ws_io::tokio::connect(&format!("{base}/getCaseCount")).await?;
+    let mut buf = Vec::new();
+    let count = match ws.recv(&mut buf).await? {
+        Some(Message::Text(text)) => text.trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    while ws.recv(&mut buf).await?.is_some() {}
+    Ok(count)
+}
+
+fn fail(why: &str) -> ! {
+    eprintln!("tokio_autobahn_client: {why}");
+    std::process::exit(1);
+}
