@@ -1,8 +1,8 @@
 //! WebSocket echo server for an Arduino Zero with a W5100 Ethernet Shield.
 //!
-//! The same application as ws-nal's host `echo_server` example, with the same code
-//! ([`ws_nal::echo`], [`Session::builder`], [`Listener`]), on the W5100's hardware TCP
-//! sockets: two clients at once on port 9001, each with its own fixed buffers, all polled
+//! The same application as ws-w5100's `echo_server_sim` example on the chip model, with
+//! the same code ([`ws_nal::echo`], [`Session::builder`], [`Listener`]), on the W5100's
+//! hardware TCP sockets: two clients at once on port 9001, each with its own fixed buffers, all polled
 //! from one loop. Point the Autobahn suite at it: `kosoku -m fuzzingclient 192.168.1.177:9001`.
 #![no_std]
 #![no_main]

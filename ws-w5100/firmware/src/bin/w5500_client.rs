@@ -4,7 +4,7 @@
 //! Connects to [`SERVER`], does the opening handshake, sends [`MESSAGE`], waits for the
 //! echo, closes. The "L" LED (D13) lights when the echo came back intact; on any failure
 //! the board tries again a second later. Run an echo server on the host, e.g.
-//! `cargo run --release -p ws-nal --example echo_server 0.0.0.0:9001`.
+//! `cargo run --release -p ws-io --example echo_server 0.0.0.0:9001`.
 //!
 //! The client needs random nonces and masking keys: [`ws_w5100_firmware::rng`] says where
 //! they come from on a chip without a random number generator, and how little that is.
