@@ -1,15 +1,18 @@
-//! `cargo xtask autobahn [--transport std|w5100-sim]`: the Autobahn TestSuite (the
+//! `cargo xtask autobahn [--transport std|tokio|w5100-sim]`: the Autobahn TestSuite (the
 //! PyPI runner `kosoku`) against the echo server and with the client, reports kept under
 //! `target/autobahn/`, a per-group table printed, non-zero exit on any failure.
+//!
+//! Transports: `std` is ws-io's blocking binding over `std::net` (`echo_server`,
+//! `autobahn_client`), `tokio` its async binding over tokio (`tokio_echo_server`,
+//! `tokio_autobahn_client`), `w5100-sim` ws-nal over the W5100 driver and its chip model.
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::util::{cargo, root, run as run_cmd, run_any};
+use crate::util::{cargo, root, run as run_cmd, run_any, wait_for_port};
 
 /// How a transport is exercised: its echo server and, if it has one, its client.
 struct Transport {
@@ -23,11 +26,42 @@ struct Transport {
 
 const STD: Transport = Transport {
     name: "std",
-    build: &["build", "--release", "-p", "ws-nal", "--examples"],
+    build: &[
+        "build",
+        "--release",
+        "-p",
+        "ws-io",
+        "--features",
+        "std",
+        "--example",
+        "echo_server",
+        "--example",
+        "autobahn_client",
+    ],
     server_example: "echo_server",
     server_port: 9001,
     client_example: Some("autobahn_client"),
     client_port: 9011,
+};
+
+const TOKIO: Transport = Transport {
+    name: "tokio",
+    build: &[
+        "build",
+        "--release",
+        "-p",
+        "ws-io",
+        "--features",
+        "tokio",
+        "--example",
+        "tokio_echo_server",
+        "--example",
+        "tokio_autobahn_client",
+    ],
+    server_example: "tokio_echo_server",
+    server_port: 9003,
+    client_example: Some("tokio_autobahn_client"),
+    client_port: 9013,
 };
 
 const W5100_SIM: Transport = Transport {
@@ -46,8 +80,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let transport = match args {
         [] => &STD,
         [flag, name] if flag == "--transport" && name == "std" => &STD,
+        [flag, name] if flag == "--transport" && name == "tokio" => &TOKIO,
         [flag, name] if flag == "--transport" && name == "w5100-sim" => &W5100_SIM,
-        _ => return Err("usage: cargo xtask autobahn [--transport std|w5100-sim]".into()),
+        _ => return Err("usage: cargo xtask autobahn [--transport std|tokio|w5100-sim]".into()),
     };
     let kosoku = ensure_kosoku()?;
     run_cmd(cargo().args(transport.build))?;
@@ -107,16 +142,6 @@ fn ensure_kosoku() -> Result<PathBuf, String> {
 
 fn example(name: &str) -> PathBuf {
     root().join("target/release/examples").join(name)
-}
-
-fn wait_for_port(port: u16) -> Result<(), String> {
-    for _ in 0..200 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        sleep(Duration::from_millis(50));
-    }
-    Err(format!("nothing listens on 127.0.0.1:{port}"))
 }
 
 /// A child process killed when dropped.

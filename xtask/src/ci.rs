@@ -5,7 +5,7 @@ use std::process::Command;
 use crate::util::{cargo, root, run};
 
 /// The library crates, in dependency order (the order they would be published in).
-const LIBRARIES: [&str; 3] = ["ws-proto", "ws-nal", "ws-w5100"];
+const LIBRARIES: [&str; 4] = ["ws-proto", "ws-io", "ws-nal", "ws-w5100"];
 
 pub fn run_all() -> Result<(), String> {
     setup()?;
@@ -29,6 +29,19 @@ pub fn run_all() -> Result<(), String> {
     msrv()?;
     package()?;
     run(cargo().args(["build", "-p", "ws-proto", "--target", "thumbv6m-none-eabi"]))?;
+    // ws-io's core without std or an allocator, then with `alloc` (owned messages, split).
+    run(cargo().args(["build", "-p", "ws-io", "--no-default-features", "--target", "thumbv6m-none-eabi"]))?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "ws-io",
+        "--no-default-features",
+        "--features",
+        "alloc,defmt",
+        "--target",
+        "thumbv6m-none-eabi",
+    ]))?;
+    embassy_examples()?;
     run(cargo().args(["build", "-p", "ws-nal", "--target", "thumbv6m-none-eabi"]))?;
     run(cargo().args(["build", "-p", "ws-w5100", "--target", "thumbv6m-none-eabi"]))?;
     crate::size::run()?;
@@ -36,7 +49,9 @@ pub fn run_all() -> Result<(), String> {
     crate::qemu::run()?;
     crate::fuzz::run(&["--seconds".into(), "30".into()])?;
     crate::autobahn::run(&[])?;
+    crate::autobahn::run(&["--transport".into(), "tokio".into()])?;
     crate::autobahn::run(&["--transport".into(), "w5100-sim".into()])?;
+    crate::interop::run()?;
     println!("\nci: all checks passed");
     Ok(())
 }
@@ -48,6 +63,15 @@ fn setup() -> Result<(), String> {
     run(Command::new("rustup").args(["component", "add", "clippy", "rustfmt", "llvm-tools"]))?;
     run(Command::new("rustup").args(["toolchain", "install", &msrv_version()?, "--profile", "minimal"]))?;
     Ok(())
+}
+
+/// ws-io's device examples (RP2040 + W5500 over embassy-net, with and without TLS), a
+/// workspace of their own for `thumbv6m-none-eabi`: lint-free, and built.
+fn embassy_examples() -> Result<(), String> {
+    let dir = root().join("ws-io/embassy");
+    run(cargo().current_dir(&dir).args(["fmt", "--check"]))?;
+    run(cargo().current_dir(&dir).args(["clippy", "--release", "--", "-D", "warnings"]))?;
+    run(cargo().current_dir(&dir).args(["build", "--release"]))
 }
 
 /// The library docs build without a warning, with every feature, as docs.rs builds them.

@@ -2,17 +2,20 @@
 //!
 //! - `ci`: everything CI runs, with all setup (rustup targets and components, the kosoku
 //!   venv) done first.
-//! - `autobahn [--transport std|w5100-sim]`: the Autobahn TestSuite in both roles.
+//! - `autobahn [--transport std|tokio|w5100-sim]`: the Autobahn TestSuite in both roles.
 //! - `size`: firmware size report against the budget.
 //! - `fuzz [--seconds N]`: every cargo-fuzz target for N seconds.
 //! - `qemu`: the ws-proto test program on an emulated Cortex-M0.
 //! - `panic-check`: ws-proto links without any reachable panic.
+//! - `interop`: ws-io against Python websockets, Node ws and headless Chromium at their
+//!   default settings (installs them first).
 
 use std::process::ExitCode;
 
 mod autobahn;
 mod ci;
 mod fuzz;
+mod interop;
 mod panic_check;
 mod qemu;
 mod size;
@@ -27,7 +30,8 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("qemu") => qemu::run(),
         Some("panic-check") => panic_check::run_check(),
-        _ => Err("usage: cargo xtask <ci | autobahn [--transport std|w5100-sim] | size | fuzz [--seconds N] | qemu | panic-check>".into()),
+        Some("interop") => interop::run(),
+        _ => Err("usage: cargo xtask <ci | autobahn [--transport std|tokio|w5100-sim] | size | fuzz [--seconds N] | qemu | panic-check | interop>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

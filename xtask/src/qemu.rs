@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::util::{release_build_in, root};
+use crate::util::{apt, release_build_in, root, succeeds};
 
 /// The program's target: ARMv6-M, as the Cortex-M0 and M0+.
 const TARGET: &str = "thumbv6m-none-eabi";
@@ -53,21 +53,6 @@ fn ensure_qemu() -> Result<(), String> {
     } else {
         Err(format!("{QEMU} still does not run after installing it"))
     }
-}
-
-/// Runs apt-get without questions: as root, or through `sudo -n` otherwise.
-fn apt(args: &[&str]) -> Result<(), String> {
-    let root_user = output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0");
-    let mut cmd = if root_user {
-        Command::new("apt-get")
-    } else {
-        let mut sudo = Command::new("sudo");
-        sudo.args(["-n", "--preserve-env=DEBIAN_FRONTEND", "apt-get"]);
-        sudo
-    };
-    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive").stdin(Stdio::null());
-    eprintln!("$ {}apt-get {}", if root_user { "" } else { "sudo -n " }, args.join(" "));
-    check(cmd.status(), "apt-get")
 }
 
 /// Adds the thumbv6m target to the toolchain unless it is there.
@@ -201,11 +186,6 @@ impl Drop for KillOnDrop {
         }
         let _ = self.0.wait();
     }
-}
-
-/// Whether a command runs and succeeds, its output discarded.
-fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 /// Runs a command and returns its standard output.

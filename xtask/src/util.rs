@@ -1,7 +1,10 @@
 //! Small helpers for running commands.
 
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::Duration;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -48,6 +51,54 @@ pub fn release_build_in(dir: &Path) -> Command {
 /// `cargo` with the same toolchain that runs xtask.
 pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Whether a command runs and succeeds, its output discarded.
+pub fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// Runs apt-get without questions: as root, or through `sudo -n` otherwise.
+pub fn apt(args: &[&str]) -> Result<(), String> {
+    let uid =
+        Command::new("id").arg("-u").output().map(|out| String::from_utf8_lossy(&out.stdout).into_owned());
+    let root_user = uid.is_ok_and(|uid| uid.trim() == "0");
+    let mut cmd = if root_user {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.args(["-n", "--preserve-env=DEBIAN_FRONTEND", "apt-get"]);
+        sudo
+    };
+    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive").stdin(Stdio::null());
+    eprintln!("$ {}apt-get {}", if root_user { "" } else { "sudo -n " }, args.join(" "));
+    match cmd.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("apt-get failed ({status})")),
+        Err(e) => Err(format!("apt-get: {e}")),
+    }
+}
+
+/// Where `program` is on the PATH.
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| {
+        candidate.metadata().is_ok_and(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.is_file() && m.permissions().mode() & 0o111 != 0
+        })
+    })
+}
+
+/// Waits up to 10 s for something to listen on `127.0.0.1:port`.
+pub fn wait_for_port(port: u16) -> Result<(), String> {
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        sleep(Duration::from_millis(50));
+    }
+    Err(format!("nothing listens on 127.0.0.1:{port}"))
 }
 
 fn describe(cmd: &Command) -> String {
