@@ -25,7 +25,8 @@ use serde_json::Value;
 struct Estimate {
     /// Median nanoseconds per iteration.
     ns: f64,
-    /// Bytes per iteration (criterion's `Throughput::Bytes`).
+    /// Bytes (criterion's `Throughput::Bytes`) or messages (`Throughput::Elements`) per
+    /// iteration.
     bytes: f64,
     /// When criterion wrote it.
     written: SystemTime,
@@ -98,7 +99,8 @@ fn read_estimate(dir: &Path) -> Option<((String, String), Estimate)> {
     let estimates = read_json(&estimates_path)?;
     let group = benchmark.get("group_id")?.as_str()?.to_owned();
     let function = benchmark.get("function_id")?.as_str()?.to_owned();
-    let bytes = benchmark.get("throughput")?.get("Bytes")?.as_f64()?;
+    let throughput = benchmark.get("throughput")?;
+    let bytes = throughput.get("Bytes").or_else(|| throughput.get("Elements"))?.as_f64()?;
     let ns = estimates.get("median")?.get("point_estimate")?.as_f64()?;
     let written = std::fs::metadata(&estimates_path).ok()?.modified().ok()?;
     Some(((group, function), Estimate { ns, bytes, written }))
@@ -300,6 +302,41 @@ fn report(results: &Results) -> String {
         out,
         "\nfastwebsockets is not measured here: its server handshake is `upgrade::upgrade` on a \
          hyper request (the `upgrade` feature), so the HTTP parsing measured would be hyper's."
+    );
+
+    // Echo over loopback TCP.
+    let _ = writeln!(
+        out,
+        "\n## Echo over loopback TCP (`benches/net.rs`)\n\n\
+         One client's round trip of a 16-byte text message, each library at both ends; and ten \
+         clients at once (the same minimal raw-frame clients for every server), 1,000 echoes each.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| server (and client) | round trip, µs | ÷ tungstenite | ten clients, messages/s | ÷ tungstenite |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    let tung_rt = get(results, "round_trip", "tungstenite");
+    let tung_many = get(results, "ten_clients", "tungstenite");
+    for name in ["ws-io tokio", "ws-io echo_server", "tungstenite", "tokio-tungstenite"] {
+        let rt = get(results, "round_trip", name);
+        let many = get(results, "ten_clients", name);
+        used.extend(rt.map(|e| e.written));
+        used.extend(many.map(|e| e.written));
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} |",
+            rt.map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.ns / 1e3)),
+            // Time over tungstenite's time: below 1 is faster.
+            fmt_ratio(ratio(tung_rt, rt)),
+            many.map_or_else(|| "–".to_owned(), |e| format!("{:.0}k", e.bytes / e.ns * 1e6)),
+            fmt_ratio(ratio(many, tung_many)),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nRound trip ÷ tungstenite is time over tungstenite's time (below 1 is faster); messages/s \
+         ÷ tungstenite is rate over its rate (above 1 is more)."
     );
 
     // Targets.
