@@ -21,7 +21,7 @@ use crate::engine::{self, Answer, Core, Engine, Inbox, Step};
 use crate::keepalive::Due;
 use crate::{Buffers, Error, IntoRequest, Keepalive, MessageBuf};
 
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use crate::split::{ReadHalf, Split, WriteHalf};
 
 /// Sets up a [`WebSocket`]: the stream and buffers first, then optional settings, then
@@ -185,7 +185,7 @@ impl<S, B, R, T> core::fmt::Debug for WebSocket<S, B, R, T> {
 
 impl<S, B, R, T> WebSocket<S, B, R, T> {
     /// The stream, the state and the timer, for [`split`](Self::split).
-    #[cfg(feature = "alloc")]
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub(crate) fn into_split_parts(self) -> (S, Engine<B, R>, T) {
         (self.stream, self.engine, self.timer)
     }

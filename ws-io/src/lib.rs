@@ -52,7 +52,9 @@ mod storage;
 
 #[cfg(feature = "alloc")]
 mod owned;
-#[cfg(feature = "alloc")]
+// The halves share the connection through an `Arc`, which needs atomic pointers (not on
+// Cortex-M0).
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 mod split;
 
 #[cfg(feature = "std")]
