@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::util::{cargo, root, run};
+use crate::util::{cargo, cargo_in, release_build_in, root, run, run_in};
 
 /// The library crates, in dependency order (the order they would be published in).
 const LIBRARIES: [&str; 4] = ["ws-proto", "ws-io", "ws-nal", "ws-w5100"];
@@ -69,9 +69,9 @@ fn setup() -> Result<(), String> {
 /// workspace of their own for `thumbv6m-none-eabi`: lint-free, and built.
 fn embassy_examples() -> Result<(), String> {
     let dir = root().join("ws-io/embassy");
-    run(cargo().current_dir(&dir).args(["fmt", "--check"]))?;
-    run(cargo().current_dir(&dir).args(["clippy", "--release", "--", "-D", "warnings"]))?;
-    run(cargo().current_dir(&dir).args(["build", "--release"]))
+    run_in(&dir, &mut cargo_in(&dir, &["fmt", "--check"]))?;
+    run_in(&dir, &mut cargo_in(&dir, &["clippy", "--release", "--locked", "--", "-D", "warnings"]))?;
+    run_in(&dir, &mut release_build_in(&dir))
 }
 
 /// The library docs build without a warning, with every feature, as docs.rs builds them.

@@ -29,12 +29,28 @@ pub fn run_any(cmd: &mut Command) -> Result<(), String> {
     cmd.current_dir(root()).status().map(|_| ()).map_err(|e| format!("{}: {e}", describe(cmd)))
 }
 
+/// Runs a command in `dir`, echoing it, and fails if it fails.
+pub fn run_in(dir: &Path, cmd: &mut Command) -> Result<(), String> {
+    eprintln!("$ (in {}) {}", dir.display(), describe(cmd));
+    let status = cmd.current_dir(dir).status().map_err(|e| format!("{}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(cmd)))
+    }
+}
+
 /// `cargo build --release` in a package that is its own workspace (firmware, target test
-/// programs), without the variables that would replace its own settings (the linker
-/// script among them) or move its output.
+/// programs).
 pub fn release_build_in(dir: &Path) -> Command {
+    cargo_in(dir, &["build", "--release", "--locked"])
+}
+
+/// `cargo ARGS` in a package that is its own workspace, without the variables that would
+/// replace its own settings (the target and linker script among them) or move its output.
+pub fn cargo_in(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = cargo();
-    cmd.args(["build", "--release", "--locked"]).current_dir(dir);
+    cmd.args(args).current_dir(dir);
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
