@@ -40,7 +40,8 @@ pub enum Error {
     BadAccept,
     /// The server chose a subprotocol the client did not offer.
     UnexpectedProtocol,
-    /// The server accepted an extension the client did not offer.
+    /// The server accepted an extension the client did not offer, or permessage-deflate
+    /// with parameters its offer does not allow (RFC 7692 §7.1).
     UnexpectedExtension,
     /// A URL that is not `ws://` or `wss://` with a host.
     InvalidUrl,
@@ -77,6 +78,10 @@ pub enum Error {
     InvalidUtf8,
     /// A close frame carries a one-byte payload or a code not allowed on the wire (1002).
     InvalidCloseCode,
+    /// A compressed message is not valid DEFLATE data, or reaches back farther than the
+    /// negotiated window (1007).
+    #[cfg(feature = "deflate")]
+    InvalidCompressedData,
 
     // ---- use of the API ----
     /// The close handshake has started: no more data may be sent.
@@ -109,6 +114,8 @@ impl Error {
             | InvalidCloseCode => Some(CloseCode::PROTOCOL_ERROR),
             FrameTooLarge | MessageTooLarge => Some(CloseCode::MESSAGE_TOO_BIG),
             InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
+            #[cfg(feature = "deflate")]
+            InvalidCompressedData => Some(CloseCode::INVALID_PAYLOAD),
             _ => None,
         }
     }
@@ -163,6 +170,8 @@ impl Error {
             MessageTooLarge => "message too large",
             InvalidUtf8 => "invalid UTF-8",
             InvalidCloseCode => "invalid close code",
+            #[cfg(feature = "deflate")]
+            InvalidCompressedData => "invalid compressed data",
             // Kept out of this table so that a device that only ever tells a peer why
             // does not carry these strings.
             HandshakeRejected(_) | BadAccept | UnexpectedProtocol | UnexpectedExtension | InvalidUrl

@@ -39,6 +39,11 @@ pub struct FrameInfo {
     pub offset: u64,
     /// The frame's FIN bit: it is the last frame of its message.
     pub fin: bool,
+    /// The chunk was inflated from a compressed message (permessage-deflate): its bytes
+    /// are in the inflater's window, not the receive buffer, and `len` and `offset` are
+    /// those of the compressed frame.
+    #[cfg(feature = "deflate")]
+    pub compressed: bool,
 }
 
 /// Something the peer sent. Payloads are unmasked in place in the receive buffer and

@@ -49,6 +49,9 @@ mod buffer;
 mod close;
 mod config;
 mod connection;
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub mod deflate;
 mod error;
 mod event;
 pub mod frame;

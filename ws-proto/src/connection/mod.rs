@@ -67,6 +67,16 @@ pub struct Connection<R = NoRng> {
     sending: Option<DataKind>,
     /// A frame begun with `start_frame` whose payload is still owed.
     outgoing: Option<send::Outgoing>,
+
+    /// permessage-deflate, when negotiated.
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::deflate::Deflate>,
+    #[cfg(feature = "deflate")]
+    compression: receive::Compression,
+    /// Type of the compressed message being sent, from its first input on (`sending` is
+    /// set once its first frame is out).
+    #[cfg(feature = "deflate")]
+    sending_compressed: Option<DataKind>,
 }
 
 impl Connection<NoRng> {
@@ -93,10 +103,33 @@ impl<R: RngCore> Connection<R> {
             message: None,
             message_len: 0,
             utf8: Utf8Validator::new(),
-            last_frame: FrameInfo { len: 0, offset: 0, fin: true },
+            last_frame: FrameInfo { fin: true, ..FrameInfo::default() },
             sending: None,
             outgoing: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
+            #[cfg(feature = "deflate")]
+            compression: receive::Compression::default(),
+            #[cfg(feature = "deflate")]
+            sending_compressed: None,
         }
+    }
+
+    /// Turns permessage-deflate on, as the opening handshake agreed
+    /// ([`Request::deflate`](crate::handshake::Request::deflate) for a server,
+    /// [`Response::deflate`](crate::handshake::Response::deflate) for a client): frames
+    /// with RSV1 set start compressed messages, received through
+    /// [`receive_with`](Self::receive_with); [`send_compressed`](Self::send_compressed)
+    /// sends them. Before the first frame only.
+    #[cfg(feature = "deflate")]
+    pub fn set_deflate(&mut self, deflate: Option<crate::deflate::Deflate>) {
+        self.deflate = deflate;
+    }
+
+    /// The permessage-deflate agreement in force.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<&crate::deflate::Deflate> {
+        self.deflate.as_ref()
     }
 
     /// The frame that carried the last [`Event::Data`](crate::Event::Data) chunk, and

@@ -12,6 +12,9 @@ use crate::frame::{FrameHeader, Opcode, MAX_CONTROL_PAYLOAD};
 use crate::utf8::Utf8Validator;
 use crate::{mask, DataKind, Error, Event, FrameInfo, Role};
 
+/// The RSV1 bit of a frame header's first byte, as `FrameHeader::rsv` holds it.
+const RSV1: u8 = 0x40;
+
 /// The frame whose payload is arriving.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Incoming {
@@ -26,14 +29,84 @@ pub(crate) struct Incoming {
 
 /// What one call produced, as positions in the caller's buffer rather than borrows.
 enum Output {
-    Data { kind: DataKind, start: usize, fin: bool },
+    Data {
+        kind: DataKind,
+        start: usize,
+        fin: bool,
+    },
+    /// Inflated bytes, at `start..start + len` of the inflater's window.
+    #[cfg(feature = "deflate")]
+    Inflated {
+        kind: DataKind,
+        start: usize,
+        len: usize,
+        fin: bool,
+    },
     Ping(usize),
     Pong(usize),
-    Close { code: Option<CloseCode>, start: usize },
+    Close {
+        code: Option<CloseCode>,
+        start: usize,
+    },
 }
 
 /// The outcome of one [`Connection::receive`] call.
 pub type Received<'a> = (usize, Result<Option<Event<'a>>, Error>);
+
+/// Where compressed messages are inflated: nowhere without permessage-deflate (`()`),
+/// or an [`Inflater`](crate::deflate::Inflater).
+pub(crate) trait Inflate {
+    /// See `Inflater::inflate`.
+    #[cfg(feature = "deflate")]
+    fn inflate(&mut self, _input: &[u8], _last: bool, _fresh: bool) -> Result<crate::deflate::Step, Error> {
+        // A compressed message on a connection received without an inflater.
+        Err(Error::ReservedBits)
+    }
+    /// Output is waiting for the next call.
+    #[cfg(feature = "deflate")]
+    fn pending(&self) -> bool {
+        false
+    }
+    /// Inflated bytes in the window.
+    #[cfg(feature = "deflate")]
+    fn output(&self, _start: usize, _len: usize) -> &[u8] {
+        &[]
+    }
+    /// The inflater is elsewhere for now: a compressed payload waits.
+    #[cfg(feature = "deflate")]
+    fn waiting(&self) -> bool {
+        false
+    }
+}
+
+impl Inflate for () {}
+
+/// An inflater shared with other connections and in use by one of them.
+#[cfg(feature = "deflate")]
+struct Busy;
+
+#[cfg(feature = "deflate")]
+impl Inflate for Busy {
+    fn waiting(&self) -> bool {
+        true
+    }
+}
+
+/// The compressed message being received.
+#[cfg(feature = "deflate")]
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Compression {
+    /// The message in progress is compressed.
+    active: bool,
+    /// Its last compressed byte has been taken: only the inflater's flush is left.
+    input_done: bool,
+    /// Bytes at the start of the next payload that were unmasked but not yet inflated.
+    unmasked_ahead: usize,
+    /// Inflated bytes so far, counted against `max_message_size`.
+    inflated: u64,
+    /// A compressed payload is waiting for an inflater.
+    waiting: bool,
+}
 
 impl<R: RngCore> Connection<R> {
     /// Feeds received bytes: returns how many were consumed, and the next event or error.
@@ -53,7 +126,7 @@ impl<R: RngCore> Connection<R> {
     /// pings or errors are.
     #[must_use = "the consumed count must be used to advance, on errors too"]
     pub fn receive<'a>(&mut self, buf: &'a mut [u8]) -> Received<'a> {
-        let (consumed, output) = self.step(buf);
+        let (consumed, output) = self.step(buf, &mut ());
         let event = output.map(|output| {
             output.map(|output| {
                 let tail = |start: usize| buf.get(start..consumed).unwrap_or_default();
@@ -66,23 +139,84 @@ impl<R: RngCore> Connection<R> {
                         let reason = core::str::from_utf8(tail(start)).unwrap_or_default();
                         Event::Close { code, reason }
                     }
+                    // Only `receive_with` inflates.
+                    #[cfg(feature = "deflate")]
+                    Output::Inflated { kind, fin, .. } => Event::Data { kind, payload: &[], fin },
                 }
             })
         });
         (consumed, event)
     }
 
+    /// [`receive`](Self::receive) on a connection that negotiated permessage-deflate:
+    /// compressed messages are inflated through `inflater`, and their chunks borrow its
+    /// window rather than `buf` (so the rule that a payload is the last bytes consumed
+    /// holds for uncompressed data only; [`last_frame`](Self::last_frame) tells which).
+    /// Everything else is as for `receive`.
+    ///
+    /// `None`: the inflater is shared and another connection is inflating a message with
+    /// it (see [`Inflater::is_idle`](crate::deflate::Inflater::is_idle)). A compressed
+    /// payload is then left unconsumed, more than the usual 138 bytes, and
+    /// [`needs_inflater`](Self::needs_inflater) tells so; offer it again with the
+    /// inflater.
+    ///
+    /// An inflater whose window is smaller than the peer's, or not a power of two, is
+    /// [`Error::BufferTooSmall`] before anything is read.
+    #[cfg(feature = "deflate")]
+    #[must_use = "the consumed count must be used to advance, on errors too"]
+    pub fn receive_with<'a, W: AsRef<[u8]> + AsMut<[u8]>>(
+        &mut self,
+        buf: &'a mut [u8],
+        inflater: Option<&'a mut crate::deflate::Inflater<W>>,
+    ) -> Received<'a> {
+        let Some(inflater) = inflater else {
+            let (consumed, output) = self.step(buf, &mut Busy);
+            let buf: &'a [u8] = buf;
+            return (
+                consumed,
+                output.map(|output| output.map(|output| to_event(output, buf, consumed, &()))),
+            );
+        };
+        let bits = inflater.window_bits();
+        if bits == 0 || self.deflate.is_some_and(|d| d.receive_window_bits() > bits) {
+            return (0, Err(Error::BufferTooSmall));
+        }
+        let (consumed, output) = self.step(buf, inflater);
+        let (buf, inflater): (&'a [u8], &'a crate::deflate::Inflater<W>) = (buf, inflater);
+        (consumed, output.map(|output| output.map(|output| to_event(output, buf, consumed, inflater))))
+    }
+
+    /// A compressed payload waits for an inflater that was not there
+    /// ([`receive_with`](Self::receive_with) with `None`).
+    #[cfg(feature = "deflate")]
+    pub fn needs_inflater(&self) -> bool {
+        self.compression.waiting
+    }
+
     /// Consumes frames until one gives an event or an error, or the input runs out.
-    fn step(&mut self, buf: &mut [u8]) -> (usize, Result<Option<Output>, Error>) {
+    fn step<I: Inflate + ?Sized>(
+        &mut self,
+        buf: &mut [u8],
+        inflater: &mut I,
+    ) -> (usize, Result<Option<Output>, Error>) {
         let mut pos = 0;
         // Every pass consumes at least one byte or returns.
         loop {
             if !self.state.reading() {
                 return (buf.len(), Ok(None));
             }
+            // Between frames, inflated bytes still waiting go out first.
+            #[cfg(feature = "deflate")]
+            if self.compression.active && self.incoming.is_none() && inflater.pending() {
+                match self.inflate_step(inflater, &[], self.compression.input_done) {
+                    Ok((_, Some(output))) => return (pos, Ok(Some(output))),
+                    Ok((_, None)) => {}
+                    Err(e) => return (pos, if self.fail(e) { Err(e) } else { Ok(None) }),
+                }
+            }
             let rest = buf.get_mut(pos..).unwrap_or_default();
             if let Some(frame) = self.incoming {
-                let (n, output) = self.payload(frame, rest, pos);
+                let (n, output) = self.payload(frame, rest, pos, inflater);
                 pos += n;
                 match output {
                     // A skipped frame, or the end of one: look for the next frame.
@@ -127,10 +261,14 @@ impl<R: RngCore> Connection<R> {
         }
     }
 
-    /// Checks a header against the role, the negotiated extensions (none), the
-    /// fragmentation rules and the limits.
+    /// Checks a header against the role, the negotiated extensions (permessage-deflate's
+    /// RSV1, on a message's first frame only), the fragmentation rules and the limits.
     fn check(&self, h: &FrameHeader) -> Result<(), Error> {
-        if h.rsv != 0 {
+        #[cfg(feature = "deflate")]
+        let compressed_ok = self.deflate.is_some() && matches!(h.opcode, Opcode::Text | Opcode::Binary);
+        #[cfg(not(feature = "deflate"))]
+        let compressed_ok = false;
+        if h.rsv & !RSV1 != 0 || (h.rsv & RSV1 != 0 && !compressed_ok) {
             return Err(Error::ReservedBits);
         }
         match (self.role, h.mask.is_some()) {
@@ -179,6 +317,10 @@ impl<R: RngCore> Connection<R> {
                 self.message = Some(kind);
                 self.message_len = 0;
                 self.utf8 = Utf8Validator::new();
+                #[cfg(feature = "deflate")]
+                {
+                    self.compression = Compression { active: h.rsv & RSV1 != 0, ..Compression::default() };
+                }
             }
             self.message_len = self.message_len.saturating_add(h.len);
         }
@@ -187,14 +329,21 @@ impl<R: RngCore> Connection<R> {
 
     /// Takes the payload bytes of `frame` at the start of `buf` (which sits at `base` in
     /// the caller's buffer); returns how many it took.
-    fn payload(
+    fn payload<I: Inflate + ?Sized>(
         &mut self,
         mut frame: Incoming,
         buf: &mut [u8],
         base: usize,
+        inflater: &mut I,
     ) -> (usize, Result<Option<Output>, Error>) {
         let remaining = frame.len - frame.offset;
         let n = usize::try_from(remaining).map_or(buf.len(), |r| r.min(buf.len()));
+        #[cfg(feature = "deflate")]
+        if self.compression.active && !frame.skip {
+            return self.compressed_payload(frame, buf.get_mut(..n).unwrap_or_default(), remaining, inflater);
+        }
+        #[cfg(not(feature = "deflate"))]
+        let _ = inflater;
         let chunk = buf.get_mut(..n).unwrap_or_default();
         let offset = frame.offset;
         frame.offset += n as u64;
@@ -221,7 +370,7 @@ impl<R: RngCore> Connection<R> {
         if fin {
             self.message = None;
         }
-        self.last_frame = FrameInfo { len: frame.len, offset, fin: frame.fin };
+        self.last_frame = FrameInfo { len: frame.len, offset, fin: frame.fin, ..FrameInfo::default() };
         (n, Ok(Some(Output::Data { kind, start: base, fin })))
     }
 
@@ -256,11 +405,120 @@ impl<R: RngCore> Connection<R> {
         }
     }
 
+    /// Inflates the compressed payload bytes at the start of `chunk` (all there is of
+    /// the frame's `remaining` bytes so far); returns how many it took.
+    #[cfg(feature = "deflate")]
+    fn compressed_payload<I: Inflate + ?Sized>(
+        &mut self,
+        mut frame: Incoming,
+        chunk: &mut [u8],
+        remaining: u64,
+        inflater: &mut I,
+    ) -> (usize, Result<Option<Output>, Error>) {
+        let n = chunk.len();
+        let last = frame.fin && n as u64 == remaining;
+        self.compression.waiting = inflater.waiting();
+        if self.compression.waiting {
+            self.incoming = Some(frame);
+            return (0, Ok(None));
+        }
+        if n == 0 && !last && !inflater.pending() {
+            self.incoming = Some(frame);
+            return (0, Ok(None));
+        }
+        // Bytes unmasked on an earlier call, not inflated then, are not unmasked again.
+        let ahead = self.compression.unmasked_ahead.min(n);
+        if let (Some(key), Some(fresh)) = (frame.mask, chunk.get_mut(ahead..)) {
+            mask::apply(fresh, key, frame.offset + ahead as u64);
+        }
+        let offset = frame.offset;
+        let (taken, result) = match self.inflate_step(inflater, chunk, last) {
+            Ok((taken, output)) => (taken, Ok(output)),
+            Err(e) => (n, Err(e)),
+        };
+        frame.offset += taken as u64;
+        self.compression.unmasked_ahead = n - taken;
+        let done = frame.offset == frame.len;
+        self.incoming = (!done).then_some(frame);
+        if done && frame.fin {
+            self.compression.input_done = true;
+        }
+        self.last_frame = FrameInfo { len: frame.len, offset, fin: frame.fin, compressed: true };
+        match result {
+            Err(e) => (taken, if self.fail(e) { Err(e) } else { Ok(None) }),
+            ok => (taken, ok),
+        }
+    }
+
+    /// One inflater call: the bytes it gives are checked (UTF-8 for text, the message
+    /// limit) and become an output, as does the message's end.
+    #[cfg(feature = "deflate")]
+    fn inflate_step<I: Inflate + ?Sized>(
+        &mut self,
+        inflater: &mut I,
+        input: &[u8],
+        last: bool,
+    ) -> Result<(usize, Option<Output>), Error> {
+        let fresh = self.deflate.is_some_and(|d| d.receive_no_context_takeover());
+        let step = inflater.inflate(input, last, fresh)?;
+        let kind = self.message.unwrap_or(DataKind::Binary);
+        self.compression.inflated = self.compression.inflated.saturating_add(step.len as u64);
+        if self.compression.inflated > self.config.max_message_size {
+            return Err(Error::MessageTooLarge);
+        }
+        if kind == DataKind::Text {
+            self.utf8.feed(inflater.output(step.start, step.len))?;
+            if step.done {
+                self.utf8.finish()?;
+            }
+        }
+        if step.done {
+            self.message = None;
+            self.compression = Compression::default();
+        }
+        let output = (step.len > 0 || step.done).then_some(Output::Inflated {
+            kind,
+            start: step.start,
+            len: step.len,
+            fin: step.done,
+        });
+        Ok((step.taken, output))
+    }
+
     pub(super) fn after_failure(&mut self) {
         self.message = None;
+        #[cfg(feature = "deflate")]
+        {
+            self.compression = Compression::default();
+        }
         self.pong = None;
         if let Some(frame) = self.incoming.as_mut() {
             frame.skip = true;
+        }
+    }
+}
+
+/// The event an output stands for: its payload in `buf`, whose first `consumed` bytes
+/// were consumed, or in the inflater's window.
+#[cfg(feature = "deflate")]
+fn to_event<'a, I: Inflate + ?Sized>(
+    output: Output,
+    buf: &'a [u8],
+    consumed: usize,
+    inflater: &'a I,
+) -> Event<'a> {
+    let tail = |start: usize| buf.get(start..consumed).unwrap_or_default();
+    match output {
+        Output::Data { kind, start, fin } => Event::Data { kind, payload: tail(start), fin },
+        Output::Inflated { kind, start, len, fin } => {
+            Event::Data { kind, payload: inflater.output(start, len), fin }
+        }
+        Output::Ping(start) => Event::Ping(tail(start)),
+        Output::Pong(start) => Event::Pong(tail(start)),
+        Output::Close { code, start } => {
+            // Validated by `close::parse_payload`.
+            let reason = core::str::from_utf8(tail(start)).unwrap_or_default();
+            Event::Close { code, reason }
         }
     }
 }

@@ -9,6 +9,10 @@ use super::Connection;
 use crate::frame::{FrameHeader, Opcode, MAX_CONTROL_PAYLOAD};
 use crate::{mask, CloseCode, CloseFrame, DataKind, Error, Message, Role};
 
+/// The RSV1 bit, as `FrameHeader::rsv` holds it: a compressed message's first frame.
+#[cfg(feature = "deflate")]
+const RSV1: u8 = 0x40;
+
 /// A frame begun with [`Connection::start_frame`] whose payload is still owed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outgoing {
@@ -106,6 +110,82 @@ impl<R: RngCore> Connection<R> {
             self.outgoing = None;
         }
         Ok(n)
+    }
+
+    /// Compresses a `kind` message through `compressor` into frames in `tx`, at most one
+    /// frame per call (RSV1 on the first, FIN on the last); returns the bytes of `payload`
+    /// taken, of `tx` written, and whether the message is complete.
+    ///
+    /// Call again with the rest of `payload` (and empty once it is all taken) until the
+    /// message is complete; `fin` false leaves it open for more payload in later calls.
+    /// Control frames may be sent between calls; nothing else may until the message is
+    /// complete. `tx` needs room for a frame header (14 bytes) and some compressed bytes:
+    /// 64 bytes or more. The compressor's window must be within the agreed one
+    /// ([`Error::InvalidSend`] otherwise, as without permessage-deflate).
+    #[cfg(feature = "deflate")]
+    pub fn send_compressed<C: crate::deflate::Compress + ?Sized>(
+        &mut self,
+        compressor: &mut C,
+        kind: DataKind,
+        payload: &[u8],
+        fin: bool,
+        tx: &mut [u8],
+    ) -> Result<crate::deflate::Compressed, Error> {
+        let allowed = self.deflate.map_or(0, |d| d.send_window_bits());
+        if compressor.window_bits() > allowed {
+            return Err(Error::InvalidSend);
+        }
+        // `sending_compressed`: the message is open (input given); `sending`: a frame of
+        // it went out, so the next is a continuation.
+        let opcode = match (self.sending_compressed, self.sending) {
+            (None, None) => kind.opcode(),
+            (Some(open), None) if open == kind => kind.opcode(),
+            (Some(open), Some(_)) if open == kind => Opcode::Continuation,
+            _ => return Err(Error::InvalidSend),
+        };
+        self.check_send()?;
+        // The frame's payload goes after room for the longest header it could need.
+        let mask = if self.role == Role::Client { 4 } else { 0 };
+        let room = tx.len().saturating_sub(2 + mask);
+        let reserve = 2
+            + mask
+            + if room > usize::from(u16::MAX) + 8 {
+                8
+            } else if room > 127 {
+                2
+            } else {
+                0
+            };
+        let Some(body) = tx.get_mut(reserve..).filter(|b| b.len() >= 8) else {
+            return Err(Error::BufferTooSmall);
+        };
+        let done = compressor.compress(payload, body, fin)?;
+        let n = done.written;
+        if n == 0 && !done.finished {
+            // Nothing to send yet: the compressor took input and keeps it.
+            self.sending_compressed = Some(kind);
+            return Ok(crate::deflate::Compressed { written: 0, ..done });
+        }
+        let rsv = if opcode == Opcode::Continuation { 0 } else { RSV1 };
+        let key = match (self.role, self.rng.as_mut()) {
+            (Role::Client, Some(rng)) => {
+                let mut key = [0u8; 4];
+                rng.fill_bytes(&mut key);
+                Some(key)
+            }
+            _ => None,
+        };
+        let header = FrameHeader { fin: done.finished, rsv, opcode, mask: key, len: n as u64 };
+        let h = header.encoded_len();
+        // The header is no longer than reserved: close the gap, then write it.
+        tx.copy_within(reserve..reserve + n, h);
+        header.encode(tx)?;
+        if let (Some(key), Some(body)) = (key, tx.get_mut(h..h + n)) {
+            mask::apply(body, key, 0);
+        }
+        self.sending = (!done.finished).then_some(kind);
+        self.sending_compressed = (!done.finished).then_some(kind);
+        Ok(crate::deflate::Compressed { written: h + n, ..done })
     }
 
     /// Payload bytes still owed to the frame begun with [`start_frame`](Self::start_frame).
@@ -217,6 +297,10 @@ impl<R: RngCore> Connection<R> {
     /// The opcode of the next frame of a `kind` message, checking the sequence.
     fn fragment_opcode(&self, kind: DataKind) -> Result<Opcode, Error> {
         self.check_send()?;
+        #[cfg(feature = "deflate")]
+        if self.sending_compressed.is_some() {
+            return Err(Error::InvalidSend);
+        }
         match self.sending {
             None => Ok(kind.opcode()),
             Some(open) if open == kind => Ok(Opcode::Continuation),

@@ -44,13 +44,32 @@ pub struct ClientRequest<'a> {
     origin: Option<&'a str>,
     protocols: &'a [&'a str],
     headers: &'a [(&'a str, &'a str)],
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::deflate::DeflateConfig>,
 }
 
 impl<'a> ClientRequest<'a> {
     /// A request for `path` (with its query, e.g. `/chat?room=1`) on `host` (the `Host`
     /// header value, e.g. `example.com:9001`).
     pub const fn new(host: &'a str, path: &'a str) -> Self {
-        Self { host, path, origin: None, protocols: &[], headers: &[] }
+        Self {
+            host,
+            path,
+            origin: None,
+            protocols: &[],
+            headers: &[],
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }
+    }
+
+    /// Offers permessage-deflate with what `config` can afford; the server's answer is
+    /// checked by [`ClientHandshake::read_response`] and shown by [`Response::deflate`].
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub const fn deflate(mut self, config: crate::deflate::DeflateConfig) -> Self {
+        self.deflate = Some(config);
+        self
     }
 
     /// A request for the resource a `ws://` or `wss://` URL names (see [`Url`]).
@@ -113,6 +132,12 @@ impl<'a> ClientRequest<'a> {
         if !self.protocols.is_empty() {
             w.put(b"\r\n")?;
         }
+        #[cfg(feature = "deflate")]
+        if let Some(config) = &self.deflate {
+            w.put(b"Sec-WebSocket-Extensions: ")?;
+            config.write_offer(&mut w)?;
+            w.put(b"\r\n")?;
+        }
         w.put_headers(self.headers)?;
         w.put(b"\r\n")?;
         Ok(w.pos)
@@ -151,7 +176,11 @@ impl<'a> ClientHandshake<'a> {
     /// A status other than 101 is [`Error::HandshakeRejected`]; its head is still in the
     /// buffer for [`Response::parse`] to show its headers.
     pub fn read_response<'b>(&self, buf: &'b [u8]) -> Result<Option<Response<'b>>, Error> {
-        let Some(response) = Response::parse(buf, &self.config)? else { return Ok(None) };
+        #[allow(unused_mut)] // permessage-deflate's outcome is set below
+        let Some(mut response) = Response::parse(buf, &self.config)?
+        else {
+            return Ok(None);
+        };
         if response.status != 101 {
             return Err(Error::HandshakeRejected(response.status));
         }
@@ -169,9 +198,11 @@ impl<'a> ClientHandshake<'a> {
                 }
             } else if name.eq_ignore_ascii_case("sec-websocket-protocol") {
                 protocols += 1;
-            } else if name.eq_ignore_ascii_case("sec-websocket-extensions") && tokens(value).next().is_some()
+            } else if name.eq_ignore_ascii_case("sec-websocket-extensions")
+                && tokens(value).next().is_some()
+                && !self.offers_deflate()
             {
-                // No extension is ever offered, so none may be accepted.
+                // No extension was offered, so none may be accepted.
                 return Err(Error::UnexpectedExtension);
             }
         }
@@ -188,7 +219,20 @@ impl<'a> ClientHandshake<'a> {
         if protocols > 1 || !chosen_ok {
             return Err(Error::UnexpectedProtocol);
         }
+        #[cfg(feature = "deflate")]
+        if let Some(config) = &self.request.deflate {
+            response.deflate =
+                config.accept_response(response.headers().get_all("sec-websocket-extensions"))?;
+        }
         Ok(Some(response))
+    }
+
+    /// Whether the request offers permessage-deflate.
+    fn offers_deflate(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.request.deflate.is_some();
+        #[cfg(not(feature = "deflate"))]
+        false
     }
 
     /// The connection, once [`read_response`](Self::read_response) has accepted the
@@ -205,6 +249,8 @@ pub struct Response<'b> {
     head: &'b [u8],
     status: u16,
     protocol: Option<&'b str>,
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::deflate::Deflate>,
 }
 
 impl<'b> Response<'b> {
@@ -221,7 +267,13 @@ impl<'b> Response<'b> {
             .get("sec-websocket-protocol")
             .map(|value| core::str::from_utf8(value).map_err(|_| Error::UnexpectedProtocol))
             .transpose()?;
-        Ok(Some(Self { head, status: line.status, protocol }))
+        Ok(Some(Self {
+            head,
+            status: line.status,
+            protocol,
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }))
     }
 
     /// Length of the response head in bytes: the WebSocket stream starts after it.
@@ -238,6 +290,14 @@ impl<'b> Response<'b> {
     /// The subprotocol the server chose.
     pub fn protocol(&self) -> Option<&'b str> {
         self.protocol
+    }
+
+    /// The permessage-deflate agreement, as checked by
+    /// [`ClientHandshake::read_response`]: give it to the connection
+    /// ([`Connection::set_deflate`]).
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<crate::deflate::Deflate> {
+        self.deflate
     }
 
     /// The value of the first header field called `name` (ASCII case-insensitive).

@@ -106,21 +106,21 @@ fn head_len<L>(
 }
 
 /// Appends to a caller buffer, failing cleanly when it is full.
-struct Writer<'b> {
+pub(crate) struct Writer<'b> {
     out: &'b mut [u8],
-    pos: usize,
+    pub(crate) pos: usize,
 }
 
 impl<'b> Writer<'b> {
-    fn new(out: &'b mut [u8]) -> Self {
+    pub(crate) fn new(out: &'b mut [u8]) -> Self {
         Self { out, pos: 0 }
     }
 
-    fn put_all(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
+    pub(crate) fn put_all(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
         parts.iter().try_for_each(|part| self.put(part))
     }
 
-    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let end = self.pos + bytes.len();
         self.out.get_mut(self.pos..end).ok_or(Error::BufferTooSmall)?.copy_from_slice(bytes);
         self.pos = end;

@@ -116,6 +116,15 @@ impl<'b> Request<'b> {
         self.protocols().find(|p| supported.contains(p))
     }
 
+    /// The first of the client's permessage-deflate offers that `config` can accept, with
+    /// the parameters to answer it with ([`Accept::deflate`]); `None` if it made none, or
+    /// none this end can afford or understand (RFC 7692 §7.1: such offers are declined,
+    /// and the connection goes on uncompressed).
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self, config: &crate::deflate::DeflateConfig) -> Option<crate::deflate::Deflate> {
+        config.choose(self.headers().get_all("sec-websocket-extensions"))
+    }
+
     /// Writes the whole `101 Switching Protocols` response into `out`, so that it leaves
     /// in one TCP segment; returns its length.
     ///
@@ -136,6 +145,12 @@ impl<'b> Request<'b> {
         ])?;
         if let Some(p) = accept.protocol {
             w.put_all(&[b"Sec-WebSocket-Protocol: ", p.as_bytes(), b"\r\n"])?;
+        }
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = &accept.deflate {
+            w.put(b"Sec-WebSocket-Extensions: ")?;
+            deflate.write_response(&mut w)?;
+            w.put(b"\r\n")?;
         }
         w.put_headers(accept.headers)?;
         w.put(b"\r\n")?;
@@ -167,12 +182,33 @@ impl<'b> Once<'b> {
 pub struct Accept<'a> {
     protocol: Option<&'a str>,
     headers: &'a [(&'a str, &'a str)],
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::deflate::Deflate>,
 }
 
 impl<'a> Accept<'a> {
     /// An acceptance with no subprotocol and no extra headers.
     pub const fn new() -> Self {
-        Self { protocol: None, headers: &[] }
+        Self {
+            protocol: None,
+            headers: &[],
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }
+    }
+
+    /// Accepts permessage-deflate as [`Request::deflate`] chose (`None`: no compression).
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub const fn deflate(mut self, deflate: Option<crate::deflate::Deflate>) -> Self {
+        self.deflate = deflate;
+        self
+    }
+
+    /// The permessage-deflate agreement this acceptance answers with.
+    #[cfg(feature = "deflate")]
+    pub const fn selected_deflate(&self) -> Option<crate::deflate::Deflate> {
+        self.deflate
     }
 
     /// The subprotocol to answer with: one the client offered, or `None`.

@@ -4,6 +4,8 @@
 //! what `receive` leaves unconsumed and offer it again with the next bytes.
 
 mod close;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod properties;
 mod receive;
 mod send;

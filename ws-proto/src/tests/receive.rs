@@ -108,7 +108,7 @@ fn every_frame_gives_a_chunk_with_its_frame() {
             }
         }
     }
-    let info = |len, offset, fin| FrameInfo { len, offset, fin };
+    let info = |len, offset, fin| FrameInfo { len, offset, fin, ..FrameInfo::default() };
     assert_eq!(
         chunks,
         [
