@@ -1,5 +1,6 @@
 //! Echo on the stream binding: every frame goes back as one frame of the same type,
-//! length and FIN bit, each chunk passed on as it arrives.
+//! length and FIN bit, each chunk passed on as it arrives; a compressed message goes
+//! back compressed, its inflated chunks fed to the compressor as they arrive.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -23,18 +24,22 @@ where
 {
     loop {
         // The chunk is copied out, since it borrows the receive buffer the reply needs.
-        let (kind, len) = match ws.recv_event()? {
-            Some(Event::Data { kind, payload, .. }) => {
+        let (kind, len, fin) = match ws.recv_event()? {
+            Some(Event::Data { kind, payload, fin, .. }) => {
                 let Some(dst) = chunk.get_mut(..payload.len()) else {
                     return Err(Error::Ws(ws_io::ws_proto::Error::BufferTooSmall));
                 };
                 dst.copy_from_slice(payload);
-                (kind, payload.len())
+                (kind, payload.len(), fin)
             }
             Some(_) => continue,
             None => return Ok(ws.peer_close().map_or(CloseCode::NO_STATUS, |f| f.code)),
         };
         let frame = ws.connection().last_frame();
+        if frame.compressed {
+            ws.send_chunk(kind, &chunk[..len], fin)?;
+            continue;
+        }
         if frame.offset == 0 {
             ws.start_frame(kind, frame.len, frame.fin)?;
         }
@@ -122,7 +127,8 @@ fn connection(stream: TcpStream, serve: Serve) {
             ws.stream_mut().inner_mut().set_idle(serve.keepalive);
             ws.set_keepalive(Some(Keepalive::new(millis(serve.keepalive), millis(serve.keepalive * 2))));
             let started = Instant::now();
-            let mut chunk = vec![0u8; ws_io::std::BUFFER_LEN];
+            // A chunk is at most the receive buffer, or an inflater's 32 KiB window.
+            let mut chunk = vec![0u8; ws_io::std::BUFFER_LEN.max(1 << 15)];
             loop {
                 match echo_frames(&mut ws, &mut chunk) {
                     Ok(code) => break format!("close={}", code.0),

@@ -19,10 +19,12 @@ fn main() {
         Err(e) => fail(&format!("getCaseCount: {e}")),
     };
     println!("running {count} cases against {base} as {AGENT}");
-    let mut chunk = vec![0u8; ws_io::std::BUFFER_LEN];
+    // A chunk is at most the receive buffer, or an inflater's 32 KiB window.
+    let mut chunk = vec![0u8; ws_io::std::BUFFER_LEN.max(1 << 15)];
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={AGENT}");
-        let outcome = ws_io::std::connect(&url).and_then(|mut ws| echo_frames(&mut ws, &mut chunk));
+        let outcome =
+            ws_io::std::connect_with(&url, &options()).and_then(|mut ws| echo_frames(&mut ws, &mut chunk));
         if let Err(e) = outcome {
             eprintln!("case {case}: {e}");
         }
@@ -43,6 +45,13 @@ fn case_count(base: &str) -> Result<u32, ws_io::Error<std::io::Error>> {
         Some(Message::Text(text)) => text.trim().parse().unwrap_or(0),
         _ => 0,
     })
+}
+
+/// permessage-deflate offered with the `client_no_context_takeover` hint: the suite's
+/// server asks a client to compress each message on its own (cases 13.2, 13.5, 13.6) only
+/// if its offer allows it.
+fn options() -> ws_io::std::Options<'static> {
+    ws_io::std::Options::new().deflate(Some(ws_io::DeflateConfig::new().send_no_context_takeover(true)))
 }
 
 fn fail(why: &str) -> ! {

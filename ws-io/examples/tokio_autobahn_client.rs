@@ -37,7 +37,11 @@ async fn main() {
 
 /// Echoes every message until the server closes.
 async fn echo(url: &str, buf: &mut Vec<u8>) -> Result<()> {
-    let mut ws = ws_io::tokio::connect(url).await?;
+    // permessage-deflate offered with the `client_no_context_takeover` hint: the suite's
+    // server asks a client to compress each message on its own (cases 13.2, 13.5, 13.6)
+    // only if its offer allows it.
+    let config = ws_io::DeflateConfig::new().send_no_context_takeover(true);
+    let mut ws = ws_io::tokio::connect_with(url, &ws_io::std::Options::new().deflate(Some(config))).await?;
     while let Some(message) = ws.recv(buf).await? {
         ws.send(message).await?;
     }

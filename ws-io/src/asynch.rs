@@ -47,13 +47,23 @@ pub struct Builder<S, B, T = NoTimer> {
     keepalive: Option<Keepalive>,
     timer: T,
     close_timeout_ms: u32,
+    #[cfg(feature = "deflate")]
+    deflate: Option<ws_proto::deflate::DeflateConfig>,
 }
 
 impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, T: DelayNs> Builder<S, B, T> {
     /// Sets the timer that drives keepalive and bounds [`WebSocket::close`].
     pub fn timer<T2: DelayNs>(self, timer: T2) -> Builder<S, B, T2> {
-        let Self { stream, buffers, config, keepalive, close_timeout_ms, .. } = self;
-        Builder { stream, buffers, config, keepalive, timer, close_timeout_ms }
+        Builder {
+            stream: self.stream,
+            buffers: self.buffers,
+            config: self.config,
+            keepalive: self.keepalive,
+            timer,
+            close_timeout_ms: self.close_timeout_ms,
+            #[cfg(feature = "deflate")]
+            deflate: self.deflate,
+        }
     }
 
     /// Sets how long [`WebSocket::close`] waits for the peer's close (default 2 s; needs a
@@ -66,6 +76,15 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, T: DelayNs> Builder<S, B, T>
     /// Sets the protocol limits (default [`Config::default`]).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Offers (a client) or accepts (a server) permessage-deflate within what `config`
+    /// affords; `None` (the default) leaves it off. Its state is on the heap: the
+    /// inflater's window once agreed, the compressor when the first message goes out.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, config: Option<ws_proto::deflate::DeflateConfig>) -> Self {
+        self.deflate = config;
         self
     }
 
@@ -86,8 +105,15 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, T: DelayNs> Builder<S, B, T>
     ) -> Result<WebSocket<S, B, R, T>, Error<S::Error>> {
         check_buffers(&self.buffers)?;
         let request: ClientRequest<'r> = request.into_request()?;
-        let (engine, handshake) =
-            Engine::client(request, self.config, rng, self.buffers.rx, self.buffers.tx)?;
+        let (engine, handshake) = Engine::client(
+            request,
+            self.config,
+            #[cfg(feature = "deflate")]
+            self.deflate,
+            rng,
+            self.buffers.rx,
+            self.buffers.tx,
+        )?;
         let mut ws = WebSocket {
             stream: self.stream,
             engine,
@@ -118,7 +144,12 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, T: DelayNs> Builder<S, B, T>
     {
         check_buffers(&self.buffers)?;
         let conn = Connection::server(self.config);
-        let engine = Engine::server(conn, self.buffers.rx, self.buffers.tx);
+        #[allow(unused_mut)]
+        let mut engine = Engine::server(conn, self.buffers.rx, self.buffers.tx);
+        #[cfg(feature = "deflate")]
+        {
+            engine.deflate = self.deflate;
+        }
         let mut ws = WebSocket {
             stream: self.stream,
             engine,
@@ -200,6 +231,8 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>> WebSocket<S, B> {
             config: Config::default(),
             keepalive: None,
             timer: NoTimer,
+            #[cfg(feature = "deflate")]
+            deflate: None,
             close_timeout_ms: 2000,
         }
     }
@@ -273,7 +306,7 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore, T: DelayNs> WebS
             }
         };
         self.flush().await?;
-        Ok(Some(event.event(self.engine.inbox.rx.filled(), self.engine.inbox.rx.consumed())))
+        Ok(Some(event.event(&self.engine.inbox)))
     }
 
     /// Sends a message. Text and binary of any size go out as one frame, streamed through
@@ -289,6 +322,10 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore, T: DelayNs> WebS
                 return self.flush().await;
             }
         };
+        #[cfg(feature = "deflate")]
+        if self.engine.core.compresses() {
+            return self.send_compressed(kind, payload, true).await;
+        }
         self.engine.core.start_frame(kind, payload.len() as u64, true)?;
         self.write_payload(payload).await
     }
@@ -308,6 +345,43 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore, T: DelayNs> WebS
             payload = payload.get(n..).unwrap_or_default();
             self.flush().await?;
             if payload.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends a piece of a `kind` message; `fin` ends the message. Compressed when
+    /// permessage-deflate is agreed (the pieces feed one compressed message), otherwise a
+    /// frame per piece. For a message whose size is not known in advance, or an echo
+    /// that forwards what arrives as it arrives.
+    pub async fn send_chunk(
+        &mut self,
+        kind: DataKind,
+        chunk: &[u8],
+        fin: bool,
+    ) -> Result<(), Error<S::Error>> {
+        #[cfg(feature = "deflate")]
+        if self.engine.core.compresses() {
+            self.flush_control().await?;
+            return self.send_compressed(kind, chunk, fin).await;
+        }
+        self.start_frame(kind, chunk.len() as u64, fin).await?;
+        self.write_payload(chunk).await
+    }
+
+    /// Compresses `payload` into frames through the transmit buffer.
+    #[cfg(feature = "deflate")]
+    async fn send_compressed(
+        &mut self,
+        kind: DataKind,
+        mut payload: &[u8],
+        fin: bool,
+    ) -> Result<(), Error<S::Error>> {
+        loop {
+            let done = self.engine.core.queue_compressed(kind, payload, fin)?;
+            payload = payload.get(done.taken..).unwrap_or_default();
+            self.flush().await?;
+            if done.finished || (!fin && payload.is_empty()) {
                 return Ok(());
             }
         }

@@ -33,12 +33,23 @@ pub struct Builder<S, B> {
     buffers: Buffers<B>,
     config: Config,
     keepalive: Option<Keepalive>,
+    #[cfg(feature = "deflate")]
+    deflate: Option<ws_proto::deflate::DeflateConfig>,
 }
 
 impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>> Builder<S, B> {
     /// Sets the protocol limits (default [`Config::default`]).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Offers (a client) or accepts (a server) permessage-deflate within what `config`
+    /// affords; `None` (the default) leaves it off. Its state is on the heap: the
+    /// inflater's window once agreed, the compressor when the first message goes out.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, config: Option<ws_proto::deflate::DeflateConfig>) -> Self {
+        self.deflate = config;
         self
     }
 
@@ -58,8 +69,15 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>> Builder<S, B> {
     ) -> Result<WebSocket<S, B, R>, Error<S::Error>> {
         check_buffers(&self.buffers)?;
         let request: ClientRequest<'r> = request.into_request()?;
-        let (engine, handshake) =
-            Engine::client(request, self.config, rng, self.buffers.rx, self.buffers.tx)?;
+        let (engine, handshake) = Engine::client(
+            request,
+            self.config,
+            #[cfg(feature = "deflate")]
+            self.deflate,
+            rng,
+            self.buffers.rx,
+            self.buffers.tx,
+        )?;
         let mut ws = WebSocket { stream: self.stream, engine };
         ws.engine.core.keepalive.config = self.keepalive;
         ws.flush()?;
@@ -87,6 +105,10 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>> Builder<S, B> {
         let conn = Connection::server(self.config);
         let mut ws =
             WebSocket { stream: self.stream, engine: Engine::server(conn, self.buffers.rx, self.buffers.tx) };
+        #[cfg(feature = "deflate")]
+        {
+            ws.engine.deflate = self.deflate;
+        }
         ws.engine.core.keepalive.config = self.keepalive;
         let mut policy = Some(policy);
         loop {
@@ -135,7 +157,14 @@ impl<S, B, R> core::fmt::Debug for WebSocket<S, B, R> {
 impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>> WebSocket<S, B> {
     /// Starts setting up a connection on `stream`, working in `buffers`.
     pub fn builder(stream: S, buffers: Buffers<B>) -> Builder<S, B> {
-        Builder { stream, buffers, config: Config::default(), keepalive: None }
+        Builder {
+            stream,
+            buffers,
+            config: Config::default(),
+            keepalive: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }
     }
 }
 
@@ -207,7 +236,7 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> WebSocket<S, B, 
             }
         };
         self.flush()?;
-        Ok(Some(event.event(self.engine.inbox.rx.filled(), self.engine.inbox.rx.consumed())))
+        Ok(Some(event.event(&self.engine.inbox)))
     }
 
     /// Sends a message. Text and binary of any size go out as one frame, streamed through
@@ -223,6 +252,10 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> WebSocket<S, B, 
                 return self.flush();
             }
         };
+        #[cfg(feature = "deflate")]
+        if self.engine.core.compresses() {
+            return self.send_compressed(kind, payload, true);
+        }
         self.engine.core.start_frame(kind, payload.len() as u64, true)?;
         self.write_payload(payload)
     }
@@ -242,6 +275,38 @@ impl<S: Read + Write, B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> WebSocket<S, B, 
             payload = payload.get(n..).unwrap_or_default();
             self.flush()?;
             if payload.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends a piece of a `kind` message; `fin` ends the message. Compressed when
+    /// permessage-deflate is agreed (the pieces feed one compressed message), otherwise a
+    /// frame per piece. For a message whose size is not known in advance, or an echo
+    /// that forwards what arrives as it arrives.
+    pub fn send_chunk(&mut self, kind: DataKind, chunk: &[u8], fin: bool) -> Result<(), Error<S::Error>> {
+        #[cfg(feature = "deflate")]
+        if self.engine.core.compresses() {
+            self.flush_control()?;
+            return self.send_compressed(kind, chunk, fin);
+        }
+        self.start_frame(kind, chunk.len() as u64, fin)?;
+        self.write_payload(chunk)
+    }
+
+    /// Compresses `payload` into frames through the transmit buffer.
+    #[cfg(feature = "deflate")]
+    fn send_compressed(
+        &mut self,
+        kind: DataKind,
+        mut payload: &[u8],
+        fin: bool,
+    ) -> Result<(), Error<S::Error>> {
+        loop {
+            let done = self.engine.core.queue_compressed(kind, payload, fin)?;
+            payload = payload.get(done.taken..).unwrap_or_default();
+            self.flush()?;
+            if done.finished || (!fin && payload.is_empty()) {
                 return Ok(());
             }
         }

@@ -22,22 +22,26 @@ pub(crate) enum Step<T> {
     Closed,
 }
 
-/// An event kept as lengths: a payload ends where the consumed bytes end.
+/// An event kept as lengths: a payload ends where the consumed bytes end, or, for an
+/// inflated chunk, it is the inflater's latest output.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum EventAt {
-    Data { kind: DataKind, len: usize, fin: bool },
+    Data { kind: DataKind, len: usize, fin: bool, inflated: bool },
     Ping(usize),
     Pong(usize),
     Close { code: Option<CloseCode>, len: usize },
 }
 
 impl EventAt {
-    /// The event, with its payload taken from `filled`, whose first `consumed` bytes
-    /// the connection has consumed.
-    pub(crate) fn event(self, filled: &[u8], consumed: usize) -> Event<'_> {
+    /// The event, with its payload taken from the receive buffer (whose consumed bytes
+    /// it ends) or the inflater.
+    pub(crate) fn event<B: AsRef<[u8]> + AsMut<[u8]>>(self, inbox: &Inbox<B>) -> Event<'_> {
+        let (filled, consumed) = (inbox.rx.filled(), inbox.rx.consumed());
         let last = |len: usize| filled.get(consumed.saturating_sub(len)..consumed).unwrap_or_default();
         match self {
-            Self::Data { kind, len, fin } => Event::data(kind, last(len), fin),
+            Self::Data { kind, len, fin, inflated } => {
+                Event::data(kind, if inflated { inbox.inflated() } else { last(len) }, fin)
+            }
             Self::Ping(len) => Event::Ping(last(len)),
             Self::Pong(len) => Event::Pong(last(len)),
             Self::Close { code, len } => {
@@ -46,6 +50,12 @@ impl EventAt {
         }
     }
 }
+
+/// The permessage-deflate agreement a server's answer carries.
+#[cfg(feature = "deflate")]
+type Agreed = Option<ws_proto::deflate::Deflate>;
+#[cfg(not(feature = "deflate"))]
+type Agreed = Option<core::convert::Infallible>;
 
 /// How the server's answer to a request turned out.
 pub(crate) enum Answer {
@@ -68,6 +78,9 @@ pub(crate) struct Core<B, R = NoRng> {
     /// The peer's close frame, once it arrived with a code.
     peer_close: Option<(CloseCode, Inline<{ CloseCode::MAX_REASON_LEN }>)>,
     pub(crate) keepalive: KeepaliveState,
+    /// The compressor, once permessage-deflate is agreed and a message is sent.
+    #[cfg(feature = "deflate")]
+    compressor: Option<crate::deflate::HeapCompressor>,
 }
 
 /// The receiving side: what the reading half of a split connection owns.
@@ -75,12 +88,29 @@ pub(crate) struct Inbox<B> {
     pub(crate) rx: ReadBuffer<B>,
     /// The data message being assembled in the caller's buffer: its type and length so far.
     assembling: Option<(DataKind, usize)>,
+    /// The inflater, once permessage-deflate is agreed.
+    #[cfg(feature = "deflate")]
+    inflater: Option<crate::deflate::HeapInflater>,
+}
+
+impl<B> Inbox<B> {
+    /// The latest inflated chunk.
+    fn inflated(&self) -> &[u8] {
+        #[cfg(feature = "deflate")]
+        if let Some(inflater) = &self.inflater {
+            return inflater.last_output();
+        }
+        &[]
+    }
 }
 
 /// The connection's state apart from the byte stream.
 pub(crate) struct Engine<B, R = NoRng> {
     pub(crate) core: Core<B, R>,
     pub(crate) inbox: Inbox<B>,
+    /// What permessage-deflate this end offers (a client) or accepts (a server).
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: Option<ws_proto::deflate::DeflateConfig>,
 }
 
 impl<B, R> Core<B, R> {
@@ -106,9 +136,29 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Engine<B, R> {
                 protocol: None,
                 peer_close: None,
                 keepalive: KeepaliveState::default(),
+                #[cfg(feature = "deflate")]
+                compressor: None,
             },
-            inbox: Inbox { rx: ReadBuffer::new(rx), assembling: None },
+            inbox: Inbox {
+                rx: ReadBuffer::new(rx),
+                assembling: None,
+                #[cfg(feature = "deflate")]
+                inflater: None,
+            },
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
+    }
+
+    /// Turns permessage-deflate on as agreed: the inflater now (a compressed message may
+    /// come at once), the compressor when the first message goes out.
+    #[cfg(feature = "deflate")]
+    fn agree(&mut self, deflate: Option<ws_proto::deflate::Deflate>) -> Result<(), ws_proto::Error> {
+        if let Some(agreed) = &deflate {
+            self.inbox.inflater = Some(crate::deflate::inflater(agreed)?);
+        }
+        self.core.conn.set_deflate(deflate);
+        Ok(())
     }
 
     /// A server connection, before the request.
@@ -120,10 +170,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Engine<B, R> {
     pub(crate) fn client(
         request: ClientRequest<'_>,
         config: Config,
+        #[cfg(feature = "deflate")] deflate: Option<ws_proto::deflate::DeflateConfig>,
         mut rng: R,
         rx: B,
         tx: B,
     ) -> Result<(Self, ClientHandshake<'_>), ws_proto::Error> {
+        #[cfg(feature = "deflate")]
+        let request = match deflate {
+            Some(offer) => request.deflate(offer),
+            None => request,
+        };
         let handshake = ClientHandshake::new(request, config, &mut rng);
         let mut engine = Self::new(handshake.into_connection(rng), rx, tx);
         engine.core.tx_end = handshake.write_request(engine.core.tx.as_mut())?;
@@ -145,7 +201,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Engine<B, R> {
             Some(protocol) => Some(Inline::new(protocol).ok_or(ws_proto::Error::UnexpectedProtocol)?),
             None => None,
         };
+        #[cfg(feature = "deflate")]
+        let agreed = response.deflate();
         let len = response.len();
+        #[cfg(feature = "deflate")]
+        self.agree(agreed)?;
         self.inbox.rx.consume(len);
         Ok(true)
     }
@@ -155,6 +215,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Engine<B, R> {
     where
         F: for<'r> FnOnce(&Request<'r>) -> Result<Accept<'r>, Reject<'r>>,
     {
+        #[cfg(feature = "deflate")]
+        let offer = self.deflate;
+        #[allow(unused_mut, unused_assignments)] // set only with permessage-deflate
+        let mut agreed: Agreed = None;
         let (core, rx) = (&mut self.core, &mut self.inbox.rx);
         if Request::parse(rx.pending(), config) == Ok(None) {
             if rx.spare().is_empty() {
@@ -174,6 +238,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Engine<B, R> {
                 };
                 match decision {
                     Ok(accept) => {
+                        // permessage-deflate, unless the policy answered it itself.
+                        #[cfg(feature = "deflate")]
+                        let accept = match (accept.selected_deflate(), &offer) {
+                            (None, Some(config)) => accept.deflate(request.deflate(config)),
+                            _ => accept,
+                        };
+                        #[cfg(feature = "deflate")]
+                        {
+                            agreed = accept.selected_deflate();
+                        }
                         let protocol = match accept.selected_protocol() {
                             Some(p) => Inline::new(p).ok_or(ws_proto::Error::UnexpectedProtocol),
                             None => Ok(Inline::EMPTY),
@@ -184,7 +258,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Engine<B, R> {
                                 core.tx_end = n;
                                 let head = request.len();
                                 rx.consume(head);
-                                return Some(Answer::Accepted);
+                                return Some(self.accepted(agreed));
                             }
                             // The application's own answer is wrong: a server error.
                             Err(_) => (Reject::new(500).write(tx), Answer::Rejected(500)),
@@ -198,6 +272,17 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Engine<B, R> {
         let (written, outcome) = answer;
         core.tx_end = written.unwrap_or(0);
         Some(outcome)
+    }
+
+    /// The request is answered: permessage-deflate goes on as agreed.
+    fn accepted(&mut self, agreed: Agreed) -> Answer {
+        #[cfg(feature = "deflate")]
+        if let Err(e) = self.agree(agreed) {
+            return Answer::Invalid(e);
+        }
+        #[cfg(not(feature = "deflate"))]
+        let _ = agreed;
+        Answer::Accepted
     }
 
     /// See [`step_message`].
@@ -262,6 +347,34 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, R: RngCore> Core<B, R> {
         Ok(())
     }
 
+    /// Whether text and binary messages go out compressed (permessage-deflate agreed).
+    #[cfg(feature = "deflate")]
+    pub(crate) fn compresses(&self) -> bool {
+        self.conn.deflate().is_some()
+    }
+
+    /// Queues the next frame of a compressed `kind` message from `input` (the compressor
+    /// made when first needed); `fin` once `input` ends the message.
+    #[cfg(feature = "deflate")]
+    pub(crate) fn queue_compressed(
+        &mut self,
+        kind: DataKind,
+        input: &[u8],
+        fin: bool,
+    ) -> Result<ws_proto::deflate::Compressed, ws_proto::Error> {
+        let compressor = match &mut self.compressor {
+            Some(compressor) => compressor,
+            slot => {
+                let agreed = self.conn.deflate().ok_or(ws_proto::Error::InvalidSend)?;
+                slot.insert(crate::deflate::compressor(agreed)?)
+            }
+        };
+        let tx = self.tx.as_mut().get_mut(self.tx_end..).unwrap_or_default();
+        let done = self.conn.send_compressed(&mut **compressor, kind, input, fin, tx)?;
+        self.tx_end += done.written;
+        Ok(done)
+    }
+
     /// Queues as much of the frame's payload as fits; returns how much.
     pub(crate) fn queue_payload(&mut self, payload: &[u8]) -> Result<usize, ws_proto::Error> {
         let tx = self.tx.as_mut().get_mut(self.tx_end..).unwrap_or_default();
@@ -288,13 +401,16 @@ where
         let Some(event) = receive(core, inbox)? else {
             return Ok(if core.conn.is_closed() { Step::Closed } else { Step::Read });
         };
-        let EventAt::Data { kind, len, fin } = event else { continue };
+        let EventAt::Data { kind, len, fin, inflated } = event else { continue };
         let (kind, have) = inbox.assembling.unwrap_or((kind, 0));
         let total = have + len;
         let limit = usize::try_from(core.conn.config().max_message_size).unwrap_or(usize::MAX);
         let room = buf.bytes().len() >= total || (total <= limit && buf.reserve(total));
         let (filled, consumed) = (inbox.rx.filled(), inbox.rx.consumed());
-        let chunk = filled.get(consumed.saturating_sub(len)..consumed).unwrap_or_default();
+        let chunk = match inflated {
+            true => inbox.inflated(),
+            false => filled.get(consumed.saturating_sub(len)..consumed).unwrap_or_default(),
+        };
         match buf.bytes().get_mut(have..total) {
             Some(dst) if room => dst.copy_from_slice(chunk),
             _ => {
@@ -339,11 +455,21 @@ where
     if core.conn.is_closed() {
         return Ok(None);
     }
+    #[cfg(feature = "deflate")]
+    let (used, event) = match inbox.inflater.as_deref_mut() {
+        Some(inflater) => core.conn.receive_with(inbox.rx.pending_mut(), Some(inflater)),
+        None => core.conn.receive(inbox.rx.pending_mut()),
+    };
+    #[cfg(not(feature = "deflate"))]
     let (used, event) = core.conn.receive(inbox.rx.pending_mut());
     let event = match event {
         Ok(None) => None,
         Ok(Some(Event::Data { kind, payload, fin, .. })) => {
-            Some(EventAt::Data { kind, len: payload.len(), fin })
+            #[cfg(feature = "deflate")]
+            let inflated = core.conn.last_frame().compressed;
+            #[cfg(not(feature = "deflate"))]
+            let inflated = false;
+            Some(EventAt::Data { kind, len: payload.len(), fin, inflated })
         }
         Ok(Some(Event::Ping(p))) => Some(EventAt::Ping(p.len())),
         Ok(Some(Event::Pong(p))) => Some(EventAt::Pong(p.len())),

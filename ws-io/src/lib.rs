@@ -45,6 +45,8 @@ extern crate alloc;
 
 pub mod asynch;
 pub mod blocking;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod engine;
 mod error;
 mod keepalive;
@@ -67,6 +69,8 @@ pub use keepalive::Keepalive;
 #[cfg(feature = "alloc")]
 pub use owned::OwnedMessage;
 pub use storage::MessageBuf;
+#[cfg(feature = "deflate")]
+pub use ws_proto::deflate::DeflateConfig;
 pub use ws_proto::handshake::{Accept, ClientRequest, Reject, Request};
 pub use ws_proto::{CloseCode, CloseFrame, Config, DataKind, Event, Message};
 pub use {embedded_io, embedded_io_async, ws_proto};

@@ -154,7 +154,7 @@ where
                 Err(e) => return Err(Error::Ws(e)),
             }
         };
-        Ok(Some(event.event(self.inbox.rx.filled(), self.inbox.rx.consumed())))
+        Ok(Some(event.event(&self.inbox)))
     }
 
     /// The peer's close frame, once it has arrived with a code: its code and reason.
@@ -236,6 +236,17 @@ where
                 return flush(&mut writer.stream, &mut writer.core).await;
             }
         };
+        #[cfg(feature = "deflate")]
+        if writer.core.compresses() {
+            loop {
+                let done = writer.core.queue_compressed(kind, payload, true)?;
+                payload = payload.get(done.taken..).unwrap_or_default();
+                flush(&mut writer.stream, &mut writer.core).await?;
+                if done.finished {
+                    return Ok(());
+                }
+            }
+        }
         writer.core.start_frame(kind, payload.len() as u64, true)?;
         loop {
             let n = writer.core.queue_payload(payload)?;

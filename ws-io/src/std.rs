@@ -28,7 +28,7 @@ pub type Server<T = TcpStream> = WebSocket<FromStd<T>, Vec<u8>>;
 /// ```
 /// let options = ws_io::std::Options::new().protocols(&["chat"]).headers(&[("Authorization", "Bearer t")]);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Options<'a> {
     /// Subprotocols to offer, most preferred first.
@@ -44,12 +44,40 @@ pub struct Options<'a> {
     /// TLS settings for `wss://` (default: the Mozilla root certificates).
     #[cfg(feature = "rustls")]
     pub tls: Option<::std::sync::Arc<rustls::ClientConfig>>,
+    /// permessage-deflate to offer (default: offered, 32 KiB windows); `None`: not.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<ws_proto::deflate::DeflateConfig>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<'a> Options<'a> {
-    /// No subprotocols, headers or Origin; default limits; no keepalive.
+    /// No subprotocols, headers or Origin; default limits; no keepalive; permessage-deflate
+    /// offered (with the `deflate` feature).
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            protocols: &[],
+            headers: &[],
+            origin: None,
+            config: Config::default(),
+            keepalive: None,
+            #[cfg(feature = "rustls")]
+            tls: None,
+            #[cfg(feature = "deflate")]
+            deflate: Some(ws_proto::deflate::DeflateConfig::new()),
+        }
+    }
+
+    /// Sets the permessage-deflate offer, or turns it off with `None`.
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn deflate(mut self, config: Option<ws_proto::deflate::DeflateConfig>) -> Self {
+        self.deflate = config;
+        self
     }
 
     /// Sets the subprotocols to offer.
@@ -129,6 +157,8 @@ pub fn connect_with(url: &str, options: &Options<'_>) -> Result<Client, Error<io
     if let Some(keepalive) = options.keepalive {
         builder = builder.keepalive(keepalive);
     }
+    #[cfg(feature = "deflate")]
+    let builder = builder.deflate(options.deflate);
     builder.client(options.request(url)?, StdRng::from_os_rng())
 }
 
@@ -146,7 +176,10 @@ where
     T: io::Read + io::Write,
     F: for<'r> FnOnce(&Request<'r>) -> Result<Accept<'r>, Reject<'r>>,
 {
-    WebSocket::builder(FromStd::new(stream), Buffers::with_len(BUFFER_LEN)).server_with(policy)
+    let builder = WebSocket::builder(FromStd::new(stream), Buffers::with_len(BUFFER_LEN));
+    #[cfg(feature = "deflate")]
+    let builder = builder.deflate(Some(ws_proto::deflate::DeflateConfig::new()));
+    builder.server_with(policy)
 }
 
 /// A client's byte stream: TCP, or TLS over TCP for `wss://`.

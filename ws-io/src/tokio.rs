@@ -73,6 +73,8 @@ pub async fn connect_with(url: &str, options: &Options<'_>) -> Result<Client, Er
     if let Some(keepalive) = options.keepalive {
         builder = builder.keepalive(keepalive);
     }
+    #[cfg(feature = "deflate")]
+    let builder = builder.deflate(options.deflate);
     builder.client(options.request(url)?, StdRng::from_os_rng()).await
 }
 
@@ -90,10 +92,10 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
     F: for<'r> FnOnce(&Request<'r>) -> Result<Accept<'r>, Reject<'r>>,
 {
-    WebSocket::builder(FromTokio::new(stream), Buffers::with_len(BUFFER_LEN))
-        .timer(TokioTimer)
-        .server_with(policy)
-        .await
+    let builder = WebSocket::builder(FromTokio::new(stream), Buffers::with_len(BUFFER_LEN)).timer(TokioTimer);
+    #[cfg(feature = "deflate")]
+    let builder = builder.deflate(Some(ws_proto::deflate::DeflateConfig::new()));
+    builder.server_with(policy).await
 }
 
 /// A client's byte stream: TCP, or TLS over TCP for `wss://`.
