@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use embedded_nal::TcpFullStack;
-use ws_nal::{echo, Buffers, Event, Listener, Session, SessionConfig};
+use ws_nal::ws_proto::deflate::{DeflateConfig, Inflater};
+use ws_nal::{echo, Buffers, Event, Listener, Session, SessionConfig, SharedInflater};
 
 /// A connection slot: its buffers wait while it is free, and move into a session.
 /// (Kept unboxed, as the firmware must: every slot is as large as a session anyway.)
@@ -44,6 +45,9 @@ pub struct Serve {
     pub buf_len: usize,
     /// Subprotocols to select from a client's offers, in this order of preference.
     pub protocols: &'static [&'static str],
+    /// Accept permessage-deflate, inflating through one inflater the slots share (as the
+    /// firmware does), with the largest window whose chunks fit a frame in a buffer.
+    pub deflate: bool,
 }
 
 /// Serves WebSocket echo on `listener` forever: every data frame goes back as one frame
@@ -59,6 +63,11 @@ pub fn serve<S: TcpFullStack>(
     let started = Instant::now();
     let clock = || started.elapsed().as_millis() as u64;
     let config = SessionConfig::new().protocols(serve.protocols);
+    // The largest power of two whose chunks fit a frame in the transmit buffer.
+    let fit = serve.buf_len.saturating_sub(14).clamp(256, 1 << 15);
+    let mut window = vec![0u8; 1 << (usize::BITS - 1 - fit.leading_zeros())];
+    let mut inflater = Inflater::new(&mut window[..]);
+    let shared = SharedInflater::new(&mut inflater);
     let mut memory = vec![0u8; 2 * serve.slots * serve.buf_len];
     let mut table: Vec<Slot<'_, S>> =
         memory.chunks_mut(2 * serve.buf_len).map(|chunk| Slot::Free(Buffers::split(chunk))).collect();
@@ -71,7 +80,11 @@ pub fn serve<S: TcpFullStack>(
                 Ok((socket, peer)) => {
                     tune(&socket);
                     if let Slot::Free(buffers) = std::mem::replace(slot, Slot::Moving) {
-                        let session = Session::builder(socket, buffers).config(config).server(now);
+                        let mut builder = Session::builder(socket, buffers).config(config);
+                        if serve.deflate {
+                            builder = builder.deflate(DeflateConfig::new(), &shared);
+                        }
+                        let session = builder.server(now);
                         *slot = Slot::Busy(session, Connection { peer, path: String::new(), protocol: None });
                     }
                     progress = true;

@@ -5,7 +5,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use embedded_nal::TcpClientStack;
-use ws_nal::{connect, echo, Buffers, Error, Event, Session};
+use ws_nal::ws_proto::deflate::{DeflateConfig, Inflater};
+use ws_nal::{connect, echo, Buffers, Error, Event, Session, SharedInflater};
 use ws_proto::handshake::{ClientRequest, Url};
 
 /// The agent name reports are filed under.
@@ -56,10 +57,17 @@ fn run<S: TcpClientStack>(
     let clock = || started.elapsed().as_millis() as u64;
     let socket = connect(stack, addr)?;
     tune(&socket);
+    // permessage-deflate through an inflater whose chunks fit a frame in `tx`.
+    let mut window = vec![0u8; BUF_LEN / 2];
+    let mut inflater = Inflater::new(&mut window[..]);
+    let shared = SharedInflater::new(&mut inflater);
     let (mut rx, mut tx) = (vec![0u8; BUF_LEN], vec![0u8; BUF_LEN]);
     let buffers = Buffers { rx: &mut rx, tx: &mut tx };
-    let mut session =
-        Session::builder(socket, buffers).client(ClientRequest::new(host, path), rand::rng(), clock());
+    let mut session = Session::builder(socket, buffers).deflate(DeflateConfig::new(), &shared).client(
+        ClientRequest::new(host, path),
+        rand::rng(),
+        clock(),
+    );
     let mut first_text = None;
     loop {
         let idle = || std::thread::sleep(Duration::from_micros(50));

@@ -19,7 +19,7 @@ fn server() -> String {
         let mut stack = Stack;
         let mut listener = Listener::bind(&mut stack, PORT).expect("port free");
         thread::spawn(move || {
-            let config = Serve { slots: 4, buf_len: 4096, protocols: &[] };
+            let config = Serve { slots: 4, buf_len: 4096, protocols: &[], deflate: false };
             serve(&mut stack, &mut listener, config, ws_examples::host::tune)
         });
         thread::sleep(Duration::from_millis(50));

@@ -6,10 +6,17 @@ use crate::{Event, Reply};
 
 /// Echoes every data frame back as one frame of the same type, length and FIN bit,
 /// streaming each chunk as it arrives, so a message of any size passes through fixed
-/// buffers frame for frame. Pings and closes are answered by the core itself.
+/// buffers frame for frame. A compressed message goes back uncompressed, a fragment per
+/// inflated chunk. Pings and closes are answered by the core itself.
 pub fn echo<R: RngCore>(event: &Event<'_>, reply: &mut Reply<'_, '_, R>) -> Result<(), ws_proto::Error> {
-    if let Event::Data { kind, payload, .. } = *event {
+    if let Event::Data { kind, payload, fin } = *event {
         let frame = reply.frame();
+        #[cfg(feature = "deflate")]
+        if frame.compressed {
+            return reply.send_fragment(kind, payload, fin);
+        }
+        #[cfg(not(feature = "deflate"))]
+        let _ = fin;
         if frame.offset == 0 {
             reply.start_frame(kind, frame.len, frame.fin)?;
         }

@@ -70,6 +70,9 @@ pub(crate) enum Ready {
         kind: DataKind,
         len: usize,
         fin: bool,
+        /// Inflated: the payload is the inflater's last output, not in `rx`.
+        #[cfg(feature = "deflate")]
+        inflated: bool,
     },
     Ping(usize),
     Pong(usize),
@@ -89,12 +92,13 @@ impl Ready {
     /// connection has consumed. A request head is read by `request`, the server's parser
     /// (a client passes one that reads nothing, so it never links the server's parser:
     /// about 2 KiB of flash on a Cortex-M0).
-    pub(crate) fn event(
+    pub(crate) fn event<'a>(
         self,
-        rx: &[u8],
+        rx: &'a [u8],
         consumed: usize,
         request: fn(&[u8]) -> Option<Request<'_>>,
-    ) -> Event<'_> {
+        #[cfg(feature = "deflate")] inflated: &'a [u8],
+    ) -> Event<'a> {
         let bytes = |start: usize, end: usize| rx.get(start..end).unwrap_or_default();
         let text = |start, end| core::str::from_utf8(bytes(start, end)).unwrap_or_default();
         let last = |len: usize| bytes(consumed.saturating_sub(len), consumed);
@@ -105,7 +109,9 @@ impl Ready {
                 None => Event::Failed(ws_proto::Error::MalformedHttp),
             },
             Self::Open(protocol) => Event::Open { protocol: protocol.map(|(start, end)| text(start, end)) },
-            Self::Data { kind, len, fin } => Event::Data { kind, payload: last(len), fin },
+            #[cfg(feature = "deflate")]
+            Self::Data { kind, fin, inflated: true, .. } => Event::Data { kind, payload: inflated, fin },
+            Self::Data { kind, len, fin, .. } => Event::Data { kind, payload: last(len), fin },
             Self::Ping(len) => Event::Ping(last(len)),
             Self::Pong(len) => Event::Pong(last(len)),
             Self::Close { code, len } => {

@@ -34,6 +34,8 @@
 
 mod config;
 mod connect;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod echo;
 mod error;
 mod event;
@@ -42,6 +44,8 @@ mod session;
 
 pub use config::{Buffers, SessionConfig};
 pub use connect::connect;
+#[cfg(feature = "deflate")]
+pub use deflate::SharedInflater;
 pub use echo::echo;
 pub use error::Error;
 pub use event::Event;

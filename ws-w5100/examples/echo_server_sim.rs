@@ -33,6 +33,6 @@ fn main() {
     };
     println!("ws-w5100 (chip model) echo server listening on ws://{}", args.addr);
     // The W5100 has four hardware sockets: one listens while three serve.
-    let config = Serve { slots: 3, buf_len: 4096, protocols: args.protocol_list() };
+    let config = Serve { slots: 3, buf_len: 4096, protocols: args.protocol_list(), deflate: true };
     serve(&mut stack, &mut listener, config, |_| {});
 }

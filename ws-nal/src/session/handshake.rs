@@ -37,6 +37,8 @@ impl<S: TcpClientStack, R: RngCore> Session<'_, '_, S, R> {
                 };
                 let accept = Accept::new().protocol(request.choose_protocol(config.protocols));
                 let mut reply = Reply::new(conn, tx, tx_end, phase, ready, rx_skip, head);
+                #[cfg(feature = "deflate")]
+                reply.offer(self.deflate.map(|(config, _)| config));
                 if let Err(e) = reply.accept(&request, &accept) {
                     *phase = Phase::Ending(Why::Ws(e));
                 }
@@ -52,6 +54,8 @@ impl<S: TcpClientStack, R: RngCore> Session<'_, '_, S, R> {
         match handshake.read_response(head) {
             Ok(None) => {}
             Ok(Some(response)) => {
+                #[cfg(feature = "deflate")]
+                self.conn.set_deflate(response.deflate());
                 let len = response.len();
                 let protocol = response.protocol().and_then(|p| find(head.get(..len).unwrap_or_default(), p));
                 self.rx.consume(len);

@@ -93,6 +93,13 @@ pub struct Session<'b, 'c, S: TcpClientStack, R = NoRng> {
     /// The peer's close code, for [`Event::Closed`] (1006 until its close arrives).
     peer_code: CloseCode,
     role: RoleFns<'b, 'c, S, R>,
+    /// permessage-deflate: what to negotiate, the shared inflater, and the inflater while
+    /// this session holds it (a compressed message is in progress, or its last chunk is
+    /// the event held).
+    #[cfg(feature = "deflate")]
+    deflate: Option<(ws_proto::deflate::DeflateConfig, &'b crate::SharedInflater<'b>)>,
+    #[cfg(feature = "deflate")]
+    held: Option<&'b mut ws_proto::deflate::Inflater<&'b mut [u8]>>,
 }
 
 impl<S: TcpClientStack, R: RngCore> core::fmt::Debug for Session<'_, '_, S, R> {
@@ -120,12 +127,31 @@ pub struct SessionBuilder<'b, 'c, S: TcpClientStack> {
     socket: S::TcpSocket,
     buffers: Buffers<'b>,
     config: SessionConfig<'c>,
+    #[cfg(feature = "deflate")]
+    deflate: Option<(ws_proto::deflate::DeflateConfig, &'b crate::SharedInflater<'b>)>,
 }
 
 impl<'b, 'c, S: TcpClientStack> SessionBuilder<'b, 'c, S> {
     /// Sets the configuration (default [`SessionConfig::new`]).
     pub fn config(mut self, config: SessionConfig<'c>) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Offers (a client) or accepts (a server) permessage-deflate within `config` and the
+    /// shared inflater's window, always with every message compressed on its own (so the
+    /// inflater can serve other sessions between messages). Compressed messages arrive
+    /// as data chunks of at most the window's size; what the session sends stays
+    /// uncompressed, which is always allowed. The inflater's window must fit a frame in
+    /// the transmit buffer (at most `tx.len() - 14` bytes), or the session fails with
+    /// [`ws_proto::Error::BufferTooSmall`].
+    #[cfg(feature = "deflate")]
+    pub fn deflate(
+        mut self,
+        config: ws_proto::deflate::DeflateConfig,
+        inflater: &'b crate::SharedInflater<'b>,
+    ) -> Self {
+        self.deflate = Some((inflater.limit(config), inflater));
         self
     }
 
@@ -147,6 +173,11 @@ impl<'b, 'c, S: TcpClientStack> SessionBuilder<'b, 'c, S> {
         mut rng: R,
         now_ms: u64,
     ) -> Session<'b, 'c, S, R> {
+        #[cfg(feature = "deflate")]
+        let request = match self.deflate {
+            Some((offer, _)) => request.deflate(offer),
+            None => request,
+        };
         let handshake = ClientHandshake::new(request, self.config.ws, &mut rng);
         let deadline = now_ms.saturating_add(self.config.handshake_timeout_ms);
         let role = RoleFns { step: Session::client_step, request: |_| None };
@@ -165,7 +196,13 @@ impl<'b, 'c, S: TcpClientStack> SessionBuilder<'b, 'c, S> {
 impl<'b, 'c, S: TcpClientStack> Session<'b, 'c, S> {
     /// A session on `socket` working in `buffers`; choose the role on the builder.
     pub fn builder(socket: S::TcpSocket, buffers: Buffers<'b>) -> SessionBuilder<'b, 'c, S> {
-        SessionBuilder { socket, buffers, config: SessionConfig::new() }
+        SessionBuilder {
+            socket,
+            buffers,
+            config: SessionConfig::new(),
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }
     }
 }
 
@@ -176,8 +213,16 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         phase: Phase<'c>,
         role: RoleFns<'b, 'c, S, R>,
     ) -> Self {
-        let SessionBuilder { socket, buffers: Buffers { rx, tx }, mut config } = builder;
-        let too_small = rx.len() < Buffers::MIN_LEN || tx.len() < Buffers::MIN_LEN;
+        #[cfg(feature = "deflate")]
+        let deflate = builder.deflate;
+        let SessionBuilder { socket, buffers: Buffers { rx, tx }, mut config, .. } = builder;
+        #[allow(unused_mut)]
+        let mut too_small = rx.len() < Buffers::MIN_LEN || tx.len() < Buffers::MIN_LEN;
+        // An inflated chunk is at most the inflater's window, and must go out in one frame.
+        #[cfg(feature = "deflate")]
+        if let Some((_, shared)) = deflate {
+            too_small |= (1usize << shared.window_bits()) > tx.len().saturating_sub(14);
+        }
         // A handshake head must fit the receive buffer.
         config.ws = config.ws.max_handshake_size(config.ws.max_handshake_size.min(rx.len()));
         Self {
@@ -193,6 +238,10 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
             ready: None,
             peer_code: CloseCode::ABNORMAL,
             role,
+            #[cfg(feature = "deflate")]
+            deflate,
+            #[cfg(feature = "deflate")]
+            held: None,
         }
     }
 
@@ -282,7 +331,20 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
             Phase::Requested { head, .. } => rx.get(..head).unwrap_or_default(),
             _ => &[],
         };
-        (ready.event(rx, consumed, role.request), Reply::new(conn, tx, tx_end, phase, held, rx_skip, head))
+        #[cfg(feature = "deflate")]
+        let inflated = self.held.as_deref().map_or(&[][..], |inflater| inflater.last_output());
+        let event = ready.event(
+            rx,
+            consumed,
+            role.request,
+            #[cfg(feature = "deflate")]
+            inflated,
+        );
+        #[allow(unused_mut)]
+        let mut reply = Reply::new(conn, tx, tx_end, phase, held, rx_skip, head);
+        #[cfg(feature = "deflate")]
+        reply.offer(self.deflate.map(|(config, _)| config));
+        (event, reply)
     }
 
     /// Runs the session until an event is held in `self.ready`.
@@ -347,6 +409,12 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
                     if self.feed() {
                         return Ok(());
                     }
+                    #[cfg(feature = "deflate")]
+                    if self.conn.needs_inflater() {
+                        // Another session is inflating with the shared inflater: the
+                        // compressed input stays buffered until it is free.
+                        return Err(nb::Error::WouldBlock);
+                    }
                 }
             }
             if reads == 8 {
@@ -365,15 +433,36 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
             let pending = self.rx.pending_mut();
             let len = pending.len().min(cap);
             let Some(input) = pending.get_mut(..len).filter(|input| !input.is_empty()) else { return false };
+            #[cfg(feature = "deflate")]
+            let (used, event) = match self.deflate {
+                Some((_, shared)) if self.conn.deflate().is_some() => {
+                    // The inflater this session holds, or the shared one if it is free.
+                    if self.held.is_none() {
+                        self.held = shared.take();
+                    }
+                    self.conn.receive_with(input, self.held.as_deref_mut())
+                }
+                _ => self.conn.receive(input),
+            };
+            #[cfg(not(feature = "deflate"))]
             let (used, event) = self.conn.receive(input);
-            // Every payload is the last bytes consumed: its length places it.
+            // Every payload is the last bytes consumed (or, inflated, the inflater's last
+            // output): its length places it.
             let ready = match event {
                 // Frames that gave nothing (after a failure): go on with the rest.
                 Ok(None) if used > 0 => None,
-                Ok(None) => return false,
-                Ok(Some(WsEvent::Data { kind, payload, fin, .. })) => {
-                    Some(Ready::Data { kind, len: payload.len(), fin })
+                Ok(None) => {
+                    #[cfg(feature = "deflate")]
+                    self.release_inflater();
+                    return false;
                 }
+                Ok(Some(WsEvent::Data { kind, payload, fin, .. })) => Some(Ready::Data {
+                    kind,
+                    len: payload.len(),
+                    fin,
+                    #[cfg(feature = "deflate")]
+                    inflated: self.conn.last_frame().compressed,
+                }),
                 Ok(Some(WsEvent::Ping(p))) => Some(Ready::Ping(p.len())),
                 Ok(Some(WsEvent::Pong(p))) => Some(Ready::Pong(p.len())),
                 Ok(Some(WsEvent::Close { code, reason })) => {
@@ -385,9 +474,37 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
             };
             self.rx.consume(used);
             if ready.is_some() {
+                #[cfg(feature = "deflate")]
+                if !matches!(ready, Some(Ready::Data { inflated: true, .. })) {
+                    self.release_inflater();
+                }
                 self.ready = ready;
                 return true;
             }
+        }
+    }
+
+    /// Gives the shared inflater back unless a compressed message is in progress, so
+    /// that other sessions can use it between messages.
+    #[cfg(feature = "deflate")]
+    fn release_inflater(&mut self) {
+        if let (Some((_, shared)), Some(inflater)) = (self.deflate, self.held.take()) {
+            if inflater.is_idle() {
+                shared.give(inflater);
+            } else {
+                self.held = Some(inflater);
+            }
+        }
+    }
+
+    /// At the session's end: the inflater goes back, reset if a message was cut off.
+    pub(super) fn return_inflater(&mut self) {
+        #[cfg(feature = "deflate")]
+        if let (Some((_, shared)), Some(inflater)) = (self.deflate, self.held.take()) {
+            if !inflater.is_idle() {
+                inflater.reset();
+            }
+            shared.give(inflater);
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct Reply<'s, 'c, R> {
     rx_skip: &'s mut usize,
     /// The request head, while a request awaits its answer.
     head: &'s [u8],
+    /// The permessage-deflate a server accepts, if the session has an inflater.
+    #[cfg(feature = "deflate")]
+    deflate: Option<ws_proto::deflate::DeflateConfig>,
 }
 
 impl<'s, 'c, R: RngCore> Reply<'s, 'c, R> {
@@ -34,7 +37,23 @@ impl<'s, 'c, R: RngCore> Reply<'s, 'c, R> {
         rx_skip: &'s mut usize,
         head: &'s [u8],
     ) -> Self {
-        Self { conn, tx, tx_end, phase, ready, rx_skip, head }
+        Self {
+            conn,
+            tx,
+            tx_end,
+            phase,
+            ready,
+            rx_skip,
+            head,
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }
+    }
+
+    /// What permessage-deflate [`accept`](Self::accept) may agree to.
+    #[cfg(feature = "deflate")]
+    pub(super) fn offer(&mut self, deflate: Option<ws_proto::deflate::DeflateConfig>) {
+        self.deflate = deflate;
     }
 
     /// For an [`Event::Data`](crate::Event::Data), the frame that carried its chunk and
@@ -112,7 +131,15 @@ impl<'s, 'c, R: RngCore> Reply<'s, 'c, R> {
         if !matches!(self.phase, Phase::Requested { .. }) {
             return Err(ws_proto::Error::InvalidSend);
         }
+        // permessage-deflate as the session can afford it, unless the application chose.
+        #[cfg(feature = "deflate")]
+        let accept = &match (accept.selected_deflate(), self.deflate) {
+            (None, Some(config)) => accept.deflate(request.deflate(&config)),
+            _ => *accept,
+        };
         let n = request.accept(accept, self.free())?;
+        #[cfg(feature = "deflate")]
+        self.conn.set_deflate(accept.selected_deflate());
         *self.tx_end += n;
         *self.phase = Phase::Open;
         *self.rx_skip = self.head.len();

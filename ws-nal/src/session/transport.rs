@@ -113,6 +113,7 @@ impl<S: TcpClientStack, R: RngCore> Session<'_, '_, S, R> {
     }
 
     pub(super) fn shut(&mut self, stack: &mut S) {
+        self.return_inflater();
         if let Some(mut socket) = self.socket.take() {
             // Closing with unread input makes TCP send a reset, which can destroy what we
             // sent last (an HTTP error, a close frame) before the peer reads it: read and

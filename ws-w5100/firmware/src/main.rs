@@ -61,6 +61,16 @@ static MEMORY: ConstStaticCell<Memory> =
 /// A connection's buffers while no session holds them.
 type Spare<'b> = Option<Buffers<'b>>;
 
+/// permessage-deflate (feature `deflate`): one inflater for both connections, taken for
+/// a message at a time, with a 512-byte window (`WINDOW_LEN`): clients are asked for
+/// windows of 512 bytes and to compress every message on its own. Echoes go back
+/// uncompressed. The inflater (10.5 KB) lives in `main`'s frame: made in place there, it
+/// never passes through a temporary.
+#[cfg(feature = "deflate")]
+const WINDOW_LEN: usize = 512;
+#[cfg(feature = "deflate")]
+const _: () = assert!(WINDOW_LEN <= TX_LEN - 14, "an inflated chunk must fit a frame in TX_LEN");
+
 /// Sizes for `cargo xtask size` (read from the ELF; 16 bytes of flash): one connection's
 /// state outside its buffers (an `Option<Session>`, on `main`'s stack), its two buffers (in `.bss`),
 /// and the number of connections.
@@ -95,6 +105,12 @@ fn main() -> ! {
     };
 
     let Some(memory) = MEMORY.try_take() else { board::halt() };
+    #[cfg(feature = "deflate")]
+    let mut window = [0u8; WINDOW_LEN];
+    #[cfg(feature = "deflate")]
+    let mut inflater = ws_nal::ws_proto::deflate::Inflater::new(&mut window[..]);
+    #[cfg(feature = "deflate")]
+    let inflater = &ws_nal::SharedInflater::new(&mut inflater);
     let mut pairs = memory.rx.iter_mut().zip(memory.tx.iter_mut());
     // Each connection: a session while a client is there, its buffers while none is.
     let mut spares: [Spare<'_>; CONNECTIONS] =
@@ -110,7 +126,14 @@ fn main() -> ! {
             match listener.accept(&mut w5100) {
                 Ok((socket, _peer)) => {
                     if let (Some(session), Some(spare)) = (sessions.get_mut(i), spares.get_mut(i)) {
-                        start(session, spare, socket, now);
+                        start(
+                            session,
+                            spare,
+                            socket,
+                            now,
+                            #[cfg(feature = "deflate")]
+                            inflater,
+                        );
                     }
                     busy = true;
                 }
@@ -136,9 +159,13 @@ fn start<'b>(
     spare: &mut Spare<'b>,
     socket: <Stack as TcpClientStack>::TcpSocket,
     now: u64,
+    #[cfg(feature = "deflate")] inflater: &'b ws_nal::SharedInflater<'b>,
 ) {
     if let Some(buffers) = spare.take() {
-        *slot = Some(Session::builder(socket, buffers).server(now));
+        let builder = Session::builder(socket, buffers);
+        #[cfg(feature = "deflate")]
+        let builder = builder.deflate(ws_nal::ws_proto::deflate::DeflateConfig::new(), inflater);
+        *slot = Some(builder.server(now));
     }
 }
 
