@@ -1,11 +1,13 @@
 //! Shared code for the fuzz targets in `fuzz_targets/`: a deterministic random number
 //! generator, the fixed client key, a check for frames `ws-proto` writes, and the
-//! connection harness that the two connection targets run in either role.
+//! connection harness that the two connection targets run in either role, and the
+//! compressed receive harness (`deflate`).
 //!
 //! Every check is an `assert!`: libFuzzer reports a failed assertion as a crash and keeps
 //! the input that caused it.
 
 pub mod connection;
+pub mod deflate;
 
 use ws_proto::frame::{FrameHeader, Opcode};
 use ws_proto::fuzzing::apply_mask;
