@@ -4,10 +4,10 @@
 //     node browser.mjs CHROMIUM URL LABEL
 //
 // Loads browser.html from file:// and runs its checks with the browser's own WebSocket
-// (at its defaults: permessage-deflate offered); watches the opening handshakes through
-// the DevTools protocol to see what Chromium offered. Prints one PASS/FAIL line per
-// check, prefixed with LABEL; exits 1 if any fails or the whole run takes longer than
-// 60 s.
+// (at its defaults: permessage-deflate offered, and used once agreed); watches the opening
+// handshakes through the DevTools protocol to see that Chromium offered permessage-deflate
+// and the server agreed it in every one. Prints one PASS/FAIL line per check, prefixed
+// with LABEL; exits 1 if any fails or the whole run takes longer than 60 s.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deadline, require } from './deps.mjs';
@@ -46,11 +46,16 @@ try {
   tab.on('pageerror', (e) => console.log(`# page error: ${e.message}`));
   tab.on('console', (m) => console.log(`# console: ${m.text()}`));
   const offers = [];
+  const answers = [];
+  const extensions = (headers) => {
+    const name = Object.keys(headers).find((h) => h.toLowerCase() === 'sec-websocket-extensions');
+    return name ? headers[name] : '';
+  };
   const cdp = await tab.createCDPSession();
   await cdp.send('Network.enable');
-  cdp.on('Network.webSocketWillSendHandshakeRequest', ({ request }) => {
-    const name = Object.keys(request.headers).find((h) => h.toLowerCase() === 'sec-websocket-extensions');
-    offers.push(name ? request.headers[name] : '');
+  cdp.on('Network.webSocketWillSendHandshakeRequest', ({ request }) => offers.push(extensions(request.headers)));
+  cdp.on('Network.webSocketHandshakeResponseReceived', ({ response }) => {
+    if (response.status === 101) answers.push(extensions(response.headers));
   });
   await tab.goto(page);
   const results = await tab.evaluate((u) => window.runChecks(u), url);
@@ -58,6 +63,11 @@ try {
     what: 'Chromium offered permessage-deflate in every opening handshake',
     ok: offers.length > 0 && offers.every((o) => /permessage-deflate/.test(o)),
     why: `offers seen: ${JSON.stringify([...new Set(offers)])} in ${offers.length} handshakes`,
+  });
+  results.push({
+    what: 'the server agreed permessage-deflate in every opening handshake',
+    ok: answers.length > 0 && answers.length === offers.length && answers.every((a) => /^permessage-deflate\b/.test(a)),
+    why: `answers seen: ${JSON.stringify([...new Set(answers)])} in ${answers.length} of ${offers.length} handshakes`,
   });
   for (const { what, ok, why } of results) {
     console.log(ok ? `PASS ${label}: ${what}` : `FAIL ${label}: ${what} — ${why}`);

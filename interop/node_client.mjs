@@ -6,6 +6,11 @@
 // whole run takes longer than 60 s. Each check has a connection of its own, opened with
 // `new WebSocket(URL)` and no options (so permessage-deflate is offered and messages may
 // be up to 100 MiB), except the subprotocols the subprotocol check offers.
+//
+// The server is expected to agree permessage-deflate: every connection checks that it did.
+// ws then compresses every message it sends (its 1 KiB `threshold` counts only where it
+// may not take over its context, which a plain `permessage-deflate` answer allows), and
+// every echo must come back compressed too (RSV1, counted as ws inflates them).
 import { randomBytes } from 'node:crypto';
 import { deadline, require } from './deps.mjs';
 
@@ -44,16 +49,34 @@ class Conn {
     this.ws.on('error', (e) => {
       this.error = e;
     });
-    // What the opening handshake offered (ws keeps its request until the upgrade).
+    // What the opening handshake offered (ws keeps its request until the upgrade), and
+    // what the server answered.
     this.offeredExtensions = this.ws._req?.getHeader('sec-websocket-extensions') ?? '';
+    this.ws.once('upgrade', (response) => {
+      this.answeredExtensions = response.headers['sec-websocket-extensions'];
+    });
+    // Compressed messages received: the agreed extension inflates each of their frames.
+    this.compressed = 0;
   }
 
+  /** Opens a connection, which must have agreed permessage-deflate. */
   static async open(url, protocols) {
     const conn = new Conn(url, protocols);
     await new Promise((resolve, reject) => {
       conn.ws.once('open', resolve);
       conn.ws.once('error', reject);
     });
+    const deflate = conn.ws._extensions['permessage-deflate'];
+    expect(
+      /(^|,)permessage-deflate(,|$)/.test(conn.ws.extensions) && deflate,
+      `permessage-deflate not negotiated: ws.extensions ${JSON.stringify(conn.ws.extensions)}, ` +
+        `answer ${JSON.stringify(conn.answeredExtensions)}`,
+    );
+    const decompress = deflate.decompress.bind(deflate);
+    deflate.decompress = (data, fin, callback) => {
+      if (fin) conn.compressed += 1;
+      return decompress(data, fin, callback);
+    };
     return conn;
   }
 
@@ -73,10 +96,18 @@ class Conn {
     });
   }
 
+  /** Sends a message and awaits its echo, which must come back compressed. */
   async echo(message) {
     const binary = typeof message !== 'string';
+    const before = this.compressed;
     this.ws.send(message, { binary });
     this.expectMessage(await this.next(), message);
+    this.expectCompressed(before);
+  }
+
+  expectCompressed(before, messages = 1) {
+    const got = this.compressed - before;
+    expect(got === messages, `${messages - got} of ${messages} echoed messages came back uncompressed (no RSV1)`);
   }
 
   expectMessage({ data, isBinary }, sent) {
@@ -95,13 +126,13 @@ class Conn {
 
 const checks = (url, expectedProtocol) => [
   [
-    'handshake: permessage-deflate offered and declined, no subprotocol',
+    'handshake: permessage-deflate offered and negotiated, no subprotocol',
     async () => {
       const conn = await Conn.open(url);
       const offered = conn.offeredExtensions;
       expect(/permessage-deflate/.test(offered), `ws did not offer permessage-deflate (${offered})`);
-      expect(conn.ws.extensions === '', `extensions accepted: ${JSON.stringify(conn.ws.extensions)}`);
       expect(conn.ws.protocol === '', `subprotocol ${JSON.stringify(conn.ws.protocol)} though none was offered`);
+      console.log(`# offered ${JSON.stringify(offered)}, agreed ${JSON.stringify(conn.answeredExtensions)}`);
       await conn.close(1000);
     },
   ],
@@ -164,6 +195,7 @@ const checks = (url, expectedProtocol) => [
           throw new Failed(`message ${i}: ${e.message}`);
         }
       }
+      conn.expectCompressed(0, messages.length);
       await conn.close(1000);
     },
   ],

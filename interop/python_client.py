@@ -7,14 +7,21 @@ whole run takes longer than 60 s. Each check has a connection of its own, opened
 `websockets.asyncio.client.connect(URL)` and nothing else changed (so permessage-deflate
 is offered, messages are limited to 1 MiB, keepalive pings every 20 s) except the
 subprotocols the subprotocol check offers.
+
+The server is expected to agree permessage-deflate: every connection checks that it did,
+and, websockets compressing every message it sends, that every message echoed came back
+compressed (RSV1 set on its first frame, counted as websockets inflates it).
 """
 
 import asyncio
+import contextlib
 import os
 import sys
 
 import websockets
 from websockets.asyncio.client import connect
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import Opcode
 
 TIMEOUT = 60
 # websockets' default max_size: the largest message it accepts.
@@ -35,29 +42,64 @@ def show(value):
     return text if len(text) <= 80 else f"{text[:60]}... ({len(value)} long)"
 
 
+@contextlib.asynccontextmanager
+async def session(url, **kwargs):
+    """`connect(url, **kwargs)`, permessage-deflate agreed, compressed messages counted.
+
+    `ws.compressed` counts the text and binary messages whose first frame came with RSV1,
+    seen as the agreed PerMessageDeflate decodes them.
+    """
+    async with connect(url, **kwargs) as ws:
+        agreed = ws.protocol.extensions
+        expect(
+            len(agreed) == 1 and isinstance(agreed[0], PerMessageDeflate),
+            f"permessage-deflate not negotiated: extensions {agreed}, "
+            f"answer {ws.response.headers.get('Sec-WebSocket-Extensions')!r}",
+        )
+        deflate = agreed[0]
+        decode = deflate.decode
+        ws.compressed = 0
+
+        def counting(frame, **kwargs):
+            if frame.opcode in (Opcode.TEXT, Opcode.BINARY) and frame.rsv1:
+                ws.compressed += 1
+            return decode(frame, **kwargs)
+
+        deflate.decode = counting
+        yield ws
+
+
+def expect_compressed(ws, before, messages=1):
+    got = ws.compressed - before
+    expect(got == messages, f"{messages - got} of {messages} echoed messages came back uncompressed (no RSV1)")
+
+
 async def echo(ws, message):
+    before = ws.compressed
     await ws.send(message)
     got = await ws.recv()
     expect(type(got) is type(message), f"sent {type(message).__name__}, got {type(got).__name__}")
     expect(got == message, f"sent {show(message)}, got {show(got)}")
+    expect_compressed(ws, before)
 
 
 async def check_handshake(url, _expected_protocol):
-    async with connect(url) as ws:
+    async with session(url) as ws:
         offered = ws.request.headers.get("Sec-WebSocket-Extensions", "")
         expect("permessage-deflate" in offered, f"websockets did not offer permessage-deflate ({offered!r})")
         expect(ws.response.status_code == 101, f"status {ws.response.status_code}")
-        expect(ws.protocol.extensions == [], f"extensions accepted: {ws.protocol.extensions}")
         expect(ws.subprotocol is None, f"subprotocol {ws.subprotocol!r} though none was offered")
+        answer = ws.response.headers.get("Sec-WebSocket-Extensions")
+        print(f"# offered {offered!r}, agreed {answer!r}", flush=True)
 
 
 async def check_text(url, _):
-    async with connect(url) as ws:
+    async with session(url) as ws:
         await echo(ws, "héllo wörld 😀 你好，世界 こんにちは 🎉")
 
 
 async def check_empty(url, _):
-    async with connect(url) as ws:
+    async with session(url) as ws:
         await echo(ws, "")
         await echo(ws, b"")
 
@@ -66,20 +108,20 @@ async def check_64k_text(url, _):
     # 6553 x 10 bytes of 1- to 4-byte characters, and 6 more: 65536 bytes of UTF-8.
     text = "aé世😀" * 6553 + "abcdef"
     assert len(text.encode()) == 64 * 1024
-    async with connect(url) as ws:
+    async with session(url) as ws:
         await echo(ws, text)
 
 
 async def check_binary_below_max_size(url, _):
     # Just below the default max_size, so the client's defaults accept the echo.
     data = os.urandom(MAX_SIZE - 64)
-    async with connect(url) as ws:
+    async with session(url) as ws:
         await echo(ws, data)
 
 
 async def check_in_order(url, _):
     messages = [f"message {i:04} ✓" if i % 2 else f"message {i:04}".encode() for i in range(1000)]
-    async with connect(url) as ws:
+    async with session(url) as ws:
 
         async def sender():
             for m in messages:
@@ -90,10 +132,11 @@ async def check_in_order(url, _):
             got = await ws.recv()
             expect(got == m, f"message {i}: expected {show(m)}, got {show(got)}")
         await sending
+        expect_compressed(ws, 0, len(messages))
 
 
 async def check_ping(url, _):
-    async with connect(url) as ws:
+    async with session(url) as ws:
         pong = await ws.ping(b"interop ping")
         try:
             await asyncio.wait_for(asyncio.shield(pong), 5)
@@ -107,13 +150,13 @@ async def check_ping(url, _):
 
 
 async def check_subprotocol(url, expected):
-    async with connect(url, subprotocols=["chat"]) as ws:
+    async with session(url, subprotocols=["chat"]) as ws:
         expect(ws.subprotocol == expected, f"offered ['chat'], selected {ws.subprotocol!r}, expected {expected!r}")
         await echo(ws, "with subprotocol")
 
 
 async def check_close(url, _):
-    async with connect(url) as ws:
+    async with session(url) as ws:
         await echo(ws, "before close")
         await ws.close(4000, "bye")
         rcvd, sent = ws.protocol.close_rcvd, ws.protocol.close_sent
@@ -126,7 +169,7 @@ async def check_close(url, _):
 
 def checks(expected_protocol):
     return [
-        ("handshake: permessage-deflate offered and declined, no subprotocol", check_handshake),
+        ("handshake: permessage-deflate offered and negotiated, no subprotocol", check_handshake),
         ("text with emoji/CJK", check_text),
         ("empty text and empty binary", check_empty),
         ("64 KiB text", check_64k_text),

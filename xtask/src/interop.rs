@@ -8,13 +8,21 @@
 //! a release build of ws-io's `echo_server`, `tokio_echo_server` and `client` examples.
 //!
 //! Then the checks, one PASS/FAIL line each (the peer scripts in `interop/` print their
-//! own), the command failing if any fails:
+//! own), the command failing if any fails. ws-io negotiates permessage-deflate (RFC 7692)
+//! by default, so wherever the peer's defaults offer or accept it, it must be agreed and
+//! the messages go compressed:
 //!
-//! 1. Python `websockets` client → `echo_server --protocol chat` and `tokio_echo_server`;
-//! 2. our `client` → Python `websockets` echo servers;
-//! 3. Node `ws` client → `echo_server --protocol chat`;
-//! 4. our `client` → a Node `ws` echo server;
-//! 5. headless Chromium (puppeteer-core) → `echo_server --protocol chat`.
+//! 1. Python `websockets` client → `echo_server --protocol chat` and `tokio_echo_server`:
+//!    permessage-deflate negotiated, every echo coming back compressed;
+//! 2. our `client` → Python `websockets` echo servers (compression on by default): the
+//!    server reports permessage-deflate agreed and every message it received compressed,
+//!    within the 4 KiB client window it asks for;
+//! 3. Node `ws` client → `echo_server --protocol chat`: permessage-deflate negotiated, every
+//!    echo coming back compressed;
+//! 4. our `client` → a Node `ws` echo server, whose permessage-deflate is off by default:
+//!    declined, echoes uncompressed;
+//! 5. headless Chromium (puppeteer-core) → `echo_server --protocol chat`: permessage-deflate
+//!    offered by Chromium and agreed in every handshake.
 //!
 //! Servers' output goes to `target/interop/logs/`.
 
@@ -172,7 +180,7 @@ fn client_against_python(peers: &Peers, logs: &Path, tally: &mut Tally) -> Resul
     let base = format!("ws://127.0.0.1:{PYTHON_PORT}");
     let chat = format!("ws://127.0.0.1:{PYTHON_CHAT_PORT}");
     let label = "client → python websockets";
-    echo_checks(tally, &mut server, label, &base);
+    echo_checks(tally, &mut server, label, &base, Deflate::Agreed);
 
     let url = format!("{chat}/chat");
     tally.check(
@@ -183,7 +191,8 @@ fn client_against_python(peers: &Peers, logs: &Path, tally: &mut Tally) -> Resul
             run.stderr_has(&format!("connected to {url} (protocol chat)"))?;
             let seen = server.connection("/chat")?;
             expect_field(&seen, "subprotocol", "chat")?;
-            expect_close(&seen)
+            expect_close(&seen)?;
+            Deflate::Agreed.expect(&seen)
         },
     );
 
@@ -193,7 +202,8 @@ fn client_against_python(peers: &Peers, logs: &Path, tally: &mut Tally) -> Resul
         run.echoed(b"token line\n")?;
         let seen = server.connection("/token")?;
         expect_field(&seen, "x_token", "abc")?;
-        expect_close(&seen)
+        expect_close(&seen)?;
+        Deflate::Agreed.expect(&seen)
     });
     tally.check(&format!("{label}: without the header the server's 401 is reported, exit non-zero"), || {
         let run = Client::run(&[], &url, b"", b"")?;
@@ -215,41 +225,113 @@ fn client_against_node(peers: &Peers, logs: &Path, tally: &mut Tally) -> Result<
     )?;
     wait_for_port(NODE_PORT)?;
     server.show_banner();
-    echo_checks(tally, &mut server, "client → node ws", &format!("ws://127.0.0.1:{NODE_PORT}"));
+    let base = format!("ws://127.0.0.1:{NODE_PORT}");
+    echo_checks(tally, &mut server, "client → node ws", &base, Deflate::Declined);
     Ok(())
 }
 
-/// Text lines, a 100 KB line and `--binary` through the client and an echo server.
-fn echo_checks(tally: &mut Tally, server: &mut Server, label: &str, base: &str) {
+/// Text lines, a 100 KB line, a line repeating beyond a small window and `--binary`
+/// through the client and an echo server, whose report on each connection must show
+/// permessage-deflate as `deflate` says.
+fn echo_checks(tally: &mut Tally, server: &mut Server, label: &str, base: &str, deflate: Deflate) {
+    let mut check = |what: &str, path: &str, args: &[&str], input: &[u8], output: &[u8]| {
+        let url = format!("{base}{path}");
+        tally.check(&format!("{label}: {what}"), || {
+            let run = Client::run(args, &url, input, output)?;
+            run.echoed(output)?;
+            let seen = server.connection(path)?;
+            expect_close(&seen)?;
+            deflate.expect(&seen)
+        });
+    };
+
+    let lines = "first line\nsecond line, the same again: second line\n";
+    check(deflate.what(), "/deflate", &[], lines.as_bytes(), lines.as_bytes());
+
     let text = "héllo wörld 😀\n你好，世界 こんにちは\n\nplain ascii\n";
-    let url = format!("{base}/text");
-    tally.check(
-        &format!("{label}: text lines (emoji, CJK, empty) back on stdout, exit 0, close 1000"),
-        || {
-            let run = Client::run(&[], &url, text.as_bytes(), text.as_bytes())?;
-            run.echoed(text.as_bytes())?;
-            expect_close(&server.connection("/text")?)
-        },
-    );
+    let what = "text lines (emoji, CJK, empty) back on stdout, exit 0, close 1000";
+    check(what, "/text", &[], text.as_bytes(), text.as_bytes());
 
     // 2000 x (9 bytes of 2- to 4-byte characters and 41 ASCII): 100 000 bytes.
     let long = format!("{}\n", "ü€😀 the quick brown fox jumps over the dogs ".repeat(2000));
-    let url = format!("{base}/large");
-    tally.check(&format!("{label}: a 100 KB text line back on stdout"), || {
-        let run = Client::run(&[], &url, long.as_bytes(), long.as_bytes())?;
-        run.echoed(long.as_bytes())?;
-        expect_close(&server.connection("/large")?)
-    });
+    check("a 100 KB text line back on stdout", "/large", &[], long.as_bytes(), long.as_bytes());
+
+    // Its only repeats are 8000 bytes back, out of reach of the client's compressor when
+    // the server limits its window (websockets' answers `client_max_window_bits=12`,
+    // 4 KiB), and to be inflated through a 4 KiB window.
+    let far = format!("{}\n", scrambled(8000).repeat(5));
+    let what = "a 40 KB line repeating only every 8000 bytes back on stdout";
+    check(what, "/far", &[], far.as_bytes(), far.as_bytes());
 
     // Binary messages are written out as they are: the lines without their newlines.
     let lines = "binary line\nü 😀 bytes\n0123456789\n";
     let raw: String = lines.lines().collect();
-    let url = format!("{base}/binary");
-    tally.check(&format!("{label}: --binary lines back raw on stdout"), || {
-        let run = Client::run(&["--binary"], &url, lines.as_bytes(), raw.as_bytes())?;
-        run.echoed(raw.as_bytes())?;
-        expect_close(&server.connection("/binary")?)
-    });
+    check("--binary lines back raw on stdout", "/binary", &["--binary"], lines.as_bytes(), raw.as_bytes());
+}
+
+/// `len` letters and digits with no repeats to speak of (a fixed xorshift sequence).
+fn scrambled(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[(state >> 32) as usize % ALPHABET.len()])
+        })
+        .collect()
+}
+
+/// What an echo server's report on a connection from the client must show of
+/// permessage-deflate, which the client offers.
+#[derive(Debug, Clone, Copy)]
+enum Deflate {
+    /// Agreed (the `extensions` answered begin with it), and every text and binary
+    /// message the server received came compressed (`compressed` equals `messages`).
+    Agreed,
+    /// Declined: no `extensions` answered.
+    Declined,
+}
+
+impl Deflate {
+    /// The check line for it.
+    fn what(self) -> &'static str {
+        match self {
+            Self::Agreed => "permessage-deflate agreed by the server, every message reaching it compressed",
+            Self::Declined => "permessage-deflate declined (the server's default), echoes uncompressed",
+        }
+    }
+
+    fn expect(self, seen: &serde_json::Value) -> Result<(), String> {
+        let answered = seen["extensions"].as_str().filter(|e| !e.trim().is_empty());
+        match self {
+            Self::Agreed => {
+                let name = answered.and_then(|e| e.split([';', ',']).next()).map(str::trim);
+                if name != Some("permessage-deflate") || answered.is_some_and(|e| e.contains(',')) {
+                    return Err(format!(
+                        "the server answered extensions {}, not permessage-deflate",
+                        seen["extensions"]
+                    ));
+                }
+                match (seen["messages"].as_u64(), seen["compressed"].as_u64()) {
+                    (Some(messages @ 1..), Some(compressed)) if compressed == messages => Ok(()),
+                    (messages, compressed) => Err(format!(
+                        "the server received {} messages, {} of them compressed (extensions {})",
+                        messages.map_or("?".into(), |n| n.to_string()),
+                        compressed.map_or("?".into(), |n| n.to_string()),
+                        seen["extensions"]
+                    )),
+                }
+            }
+            Self::Declined => match answered {
+                None => Ok(()),
+                Some(e) => {
+                    Err(format!("the server answered extensions {e:?}, though its permessage-deflate is off"))
+                }
+            },
+        }
+    }
 }
 
 /// The server saw the client's close with 1000.
