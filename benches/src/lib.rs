@@ -204,3 +204,36 @@ Connection: keep-alive, Upgrade\r\n\
 Pragma: no-cache\r\n\
 Cache-Control: no-cache\r\n\
 Upgrade: websocket\r\n\r\n";
+
+/// Message sizes of the compression benchmarks (`benches/deflate.rs`).
+pub const DEFLATE_SIZES: [usize; 3] = [125, 4 << 10, 64 << 10];
+
+/// Bytes of messages per compression measurement.
+pub const DEFLATE_STREAM_BYTES: usize = 1 << 20;
+
+/// JSON-like text as an application sends it: an array of small records with repeated
+/// keys and varying values, `len` bytes long, reproducible from `seed`.
+pub fn json_message(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut s = String::from("[");
+    while s.len() < len {
+        let r = next();
+        s.push_str(&format!(
+            "{{\"id\":{},\"sensor\":\"room-{}\",\"temperature\":{}.{},\"humidity\":{},\"ok\":{}}},",
+            r % 100_000,
+            (r >> 20) % 64,
+            (r >> 30) % 40,
+            (r >> 40) % 10,
+            (r >> 44) % 100,
+            r >> 63 == 0
+        ));
+    }
+    s.truncate(len);
+    s.into_bytes()
+}

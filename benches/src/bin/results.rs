@@ -339,6 +339,51 @@ fn report(results: &Results) -> String {
          ÷ tungstenite is rate over its rate (above 1 is more)."
     );
 
+    // permessage-deflate.
+    let _ = writeln!(
+        out,
+        "\n## permessage-deflate (`benches/deflate.rs`)\n\n\
+         JSON-like text messages, 1 MiB of them per iteration, a 32 KiB window with context \
+         takeover. Inflate: a server `Connection` receiving zlib level 6 output through \
+         ws-proto's `Inflater`, beside zlib (flate2, zlib-rs backend) on the same bytes; MiB/s \
+         of inflated text. Deflate: ws-proto's own `Compressor` (fixed Huffman codes, window \
+         exact: the device's), miniz_oxide level 6 (what ws-io sends with at 32 KiB) and zlib \
+         level 6; MiB/s of message text, and the compressed size over the message size.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| message | inflate ws-proto | inflate zlib | ÷ zlib | deflate ws-proto | deflate miniz_oxide | deflate zlib | ratio ws-proto | ratio miniz_oxide | ratio zlib |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mib = |e: Option<&Estimate>| {
+        e.map_or_else(|| "–".to_owned(), |e| format!("{:.0}", e.bytes / e.ns * 1e9 / f64::from(1u32 << 20)))
+    };
+    for size in benches::DEFLATE_SIZES {
+        let label = size_label(size);
+        let inflate = format!("inflate/{label}");
+        let deflate = format!("deflate/{label}");
+        let (ours, zlib) = (get(results, &inflate, "ws-proto"), get(results, &inflate, "zlib"));
+        let (small, miniz, zlib6) = (
+            get(results, &deflate, "ws-proto"),
+            get(results, &deflate, "miniz_oxide"),
+            get(results, &deflate, "zlib"),
+        );
+        for e in [ours, zlib, small, miniz, zlib6].into_iter().flatten() {
+            used.push(e.written);
+        }
+        let [r_small, r_miniz, r_zlib] = ratios(size);
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} | {} | {} | {} | {r_small:.3} | {r_miniz:.3} | {r_zlib:.3} |",
+            mib(ours),
+            mib(zlib),
+            fmt_ratio(ratio(ours, zlib)),
+            mib(small),
+            mib(miniz),
+            mib(zlib6)
+        );
+    }
+
     // Targets.
     let _ = writeln!(out, "\n## Targets\n");
     let whole = receive_group(Kind::Binary, 64 << 10, None);
@@ -378,6 +423,35 @@ fn report(results: &Results) -> String {
         let _ = writeln!(out, "\nEstimates written between {} and {}.", utc(*first), utc(*last));
     }
     out
+}
+
+/// Compressed size over message size for the benchmark's messages of `size` bytes:
+/// ws-proto's `Compressor`, miniz_oxide level 6 and zlib level 6, each with a sync flush
+/// per message (its 4-byte tail left off, as permessage-deflate sends it).
+fn ratios(size: usize) -> [f64; 3] {
+    use flate2::{Compress, Compression, FlushCompress};
+    use miniz_oxide::deflate::core::{
+        compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush,
+    };
+    use ws_proto::deflate::{Compress as _, Compressor};
+
+    let messages: Vec<Vec<u8>> =
+        (0..benches::DEFLATE_STREAM_BYTES / size).map(|i| benches::json_message(size, i as u64)).collect();
+    let total: usize = messages.iter().map(Vec::len).sum();
+    let mut out = vec![0u8; size * 2 + 1024];
+    let mut storage = vec![0u8; Compressor::<&mut [u8]>::storage_len(15)];
+    let mut small = Compressor::new(&mut storage[..], 15, false).expect("storage sized for the window");
+    let mut miniz = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0)));
+    let mut zlib = Compress::new(Compression::new(6), false);
+    let mut sizes = [0usize; 3];
+    for m in &messages {
+        sizes[0] += small.compress(m, &mut out, true).map_or(0, |d| d.written);
+        sizes[1] += compress(&mut miniz, m, &mut out, TDEFLFlush::Sync).2.saturating_sub(4);
+        let before = zlib.total_out();
+        let _ = zlib.compress(m, &mut out, FlushCompress::Sync);
+        sizes[2] += (zlib.total_out() - before) as usize - 4;
+    }
+    sizes.map(|n| n as f64 / total as f64)
 }
 
 fn best_name(best: Option<(&str, &Estimate)>) -> String {
