@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use embedded_nal::TcpFullStack;
-use ws_nal::ws_proto::deflate::{DeflateConfig, Inflater};
-use ws_nal::{echo, Buffers, Event, Listener, Session, SessionConfig, SharedInflater};
+use ws_nal::ws_proto::deflate::{Compressor, DeflateConfig, Inflater};
+use ws_nal::{echo, Buffers, Event, Listener, Session, SessionConfig, SharedCompressor, SharedInflater};
 
 /// A connection slot: its buffers wait while it is free, and move into a session.
 /// (Kept unboxed, as the firmware must: every slot is as large as a session anyway.)
@@ -46,7 +46,8 @@ pub struct Serve {
     /// Subprotocols to select from a client's offers, in this order of preference.
     pub protocols: &'static [&'static str],
     /// Accept permessage-deflate, inflating through one inflater the slots share (as the
-    /// firmware does), with the largest window whose chunks fit a frame in a buffer.
+    /// firmware does), with the largest window whose chunks fit a frame in a buffer, and
+    /// echoing compressed messages compressed, through a compressor per slot.
     pub deflate: bool,
 }
 
@@ -66,8 +67,15 @@ pub fn serve<S: TcpFullStack>(
     // The largest power of two whose chunks fit a frame in the transmit buffer.
     let fit = serve.buf_len.saturating_sub(14).clamp(256, 1 << 15);
     let mut window = vec![0u8; 1 << (usize::BITS - 1 - fit.leading_zeros())];
+    let window_bits = window.len().trailing_zeros() as u8;
     let mut inflater = Inflater::new(&mut window[..]);
     let shared = SharedInflater::new(&mut inflater);
+    let mut storages = vec![vec![0u8; Compressor::<&mut [u8]>::storage_len(window_bits)]; serve.slots];
+    let mut compressors: Vec<_> = storages
+        .iter_mut()
+        .map(|storage| Compressor::new(&mut storage[..], window_bits, true).expect("storage for the window"))
+        .collect();
+    let compressors: Vec<_> = compressors.iter_mut().map(SharedCompressor::new).collect();
     let mut memory = vec![0u8; 2 * serve.slots * serve.buf_len];
     let mut table: Vec<Slot<'_, S>> =
         memory.chunks_mut(2 * serve.buf_len).map(|chunk| Slot::Free(Buffers::split(chunk))).collect();
@@ -75,14 +83,15 @@ pub fn serve<S: TcpFullStack>(
         let now = clock();
         let mut progress = false;
         // Take new connections only while a slot is free; others wait in the backlog.
-        if let Some(slot) = table.iter_mut().find(|s| matches!(s, Slot::Free(..))) {
+        if let Some((i, slot)) = table.iter_mut().enumerate().find(|(_, s)| matches!(s, Slot::Free(..))) {
             match listener.accept(stack) {
                 Ok((socket, peer)) => {
                     tune(&socket);
                     if let Slot::Free(buffers) = std::mem::replace(slot, Slot::Moving) {
                         let mut builder = Session::builder(socket, buffers).config(config);
                         if serve.deflate {
-                            builder = builder.deflate(DeflateConfig::new(), &shared);
+                            builder =
+                                builder.deflate(DeflateConfig::new(), &shared).compressor(&compressors[i]);
                         }
                         let session = builder.server(now);
                         *slot = Slot::Busy(session, Connection { peer, path: String::new(), protocol: None });

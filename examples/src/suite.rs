@@ -5,8 +5,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use embedded_nal::TcpClientStack;
-use ws_nal::ws_proto::deflate::{DeflateConfig, Inflater};
-use ws_nal::{connect, echo, Buffers, Error, Event, Session, SharedInflater};
+use ws_nal::ws_proto::deflate::{Compressor, DeflateConfig, Inflater};
+use ws_nal::{connect, echo, Buffers, Error, Event, Session, SharedCompressor, SharedInflater};
 use ws_proto::handshake::{ClientRequest, Url};
 
 /// The agent name reports are filed under.
@@ -61,13 +61,16 @@ fn run<S: TcpClientStack>(
     let mut window = vec![0u8; BUF_LEN / 2];
     let mut inflater = Inflater::new(&mut window[..]);
     let shared = SharedInflater::new(&mut inflater);
+    let bits = (BUF_LEN / 2).trailing_zeros() as u8;
+    let mut storage = vec![0u8; Compressor::<&mut [u8]>::storage_len(bits)];
+    let mut compressor = Compressor::new(&mut storage[..], bits, true).map_err(Error::Ws)?;
+    let compressor = SharedCompressor::new(&mut compressor);
     let (mut rx, mut tx) = (vec![0u8; BUF_LEN], vec![0u8; BUF_LEN]);
     let buffers = Buffers { rx: &mut rx, tx: &mut tx };
-    let mut session = Session::builder(socket, buffers).deflate(DeflateConfig::new(), &shared).client(
-        ClientRequest::new(host, path),
-        rand::rng(),
-        clock(),
-    );
+    let mut session = Session::builder(socket, buffers)
+        .deflate(DeflateConfig::new(), &shared)
+        .compressor(&compressor)
+        .client(ClientRequest::new(host, path), rand::rng(), clock());
     let mut first_text = None;
     loop {
         let idle = || std::thread::sleep(Duration::from_micros(50));

@@ -2,6 +2,8 @@
 
 use core::cell::Cell;
 
+#[cfg(feature = "compress")]
+use ws_proto::deflate::{Compress, Compressor};
 use ws_proto::deflate::{DeflateConfig, Inflater};
 
 /// An inflater that sessions share, one message at a time: a session takes it for the
@@ -63,5 +65,99 @@ impl<'m> SharedInflater<'m> {
 impl core::fmt::Debug for SharedInflater<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SharedInflater").field("window_bits", &self.window_bits).finish_non_exhaustive()
+    }
+}
+
+/// A compressor for sessions' echoes and replies: a session takes it for a message it
+/// sends compressed and gives it back at the message's end. Sessions may share one (a
+/// session that finds it taken sends its message uncompressed, which is always allowed),
+/// or each have their own. It compresses every message on its own, within the window the
+/// peer agreed to and the one it was built for.
+///
+/// ```
+/// use ws_nal::SharedCompressor;
+/// use ws_proto::deflate::Compressor;
+/// let mut storage = [0u8; Compressor::<&mut [u8]>::storage_len(8)];
+/// let mut compressor = Compressor::new(&mut storage[..], 8, true).expect("storage for the window");
+/// let shared = SharedCompressor::new(&mut compressor);
+/// ```
+#[cfg(feature = "compress")]
+pub struct SharedCompressor<'m> {
+    slot: Cell<Option<&'m mut Compressor<&'m mut [u8]>>>,
+}
+
+#[cfg(feature = "compress")]
+impl<'m> SharedCompressor<'m> {
+    /// Shares `compressor`.
+    pub fn new(compressor: &'m mut Compressor<&'m mut [u8]>) -> Self {
+        Self { slot: Cell::new(Some(compressor)) }
+    }
+
+    /// The compressor, if no session holds it.
+    pub(crate) fn take(&self) -> Option<&'m mut Compressor<&'m mut [u8]>> {
+        self.slot.take()
+    }
+
+    /// Gives the compressor back.
+    pub(crate) fn give(&self, compressor: &'m mut Compressor<&'m mut [u8]>) {
+        self.slot.set(Some(compressor));
+    }
+}
+
+#[cfg(feature = "compress")]
+/// A session's hold on its compressor: the shared one, and the one held while a message
+/// is sent compressed.
+pub(crate) struct Compressing<'m> {
+    shared: Option<&'m SharedCompressor<'m>>,
+    held: Option<&'m mut Compressor<&'m mut [u8]>>,
+}
+
+#[cfg(feature = "compress")]
+impl<'m> Compressing<'m> {
+    pub(crate) fn new(shared: Option<&'m SharedCompressor<'m>>) -> Self {
+        Self { shared, held: None }
+    }
+}
+
+#[cfg(feature = "compress")]
+/// What a reply needs of [`Compressing`], without its lifetime.
+pub(crate) trait CompressSlot: core::fmt::Debug {
+    /// The compressor for the message being sent: the one held for it, or the shared one
+    /// if free (then limited to `window_bits`); `None` if there is none to use.
+    fn hold(&mut self, window_bits: u8) -> Option<&mut dyn Compress>;
+    /// The message is over: the compressor goes back.
+    fn release(&mut self);
+}
+
+#[cfg(feature = "compress")]
+impl core::fmt::Debug for Compressing<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Compressing").field("held", &self.held.is_some()).finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "compress")]
+impl CompressSlot for Compressing<'_> {
+    fn hold(&mut self, window_bits: u8) -> Option<&mut dyn Compress> {
+        if self.held.is_none() {
+            let compressor = self.shared?.take()?;
+            compressor.set_window_bits(window_bits);
+            self.held = Some(compressor);
+        }
+        self.held.as_deref_mut().map(|c| c as &mut dyn Compress)
+    }
+
+    fn release(&mut self) {
+        if let (Some(shared), Some(compressor)) = (self.shared, self.held.take()) {
+            compressor.reset();
+            shared.give(compressor);
+        }
+    }
+}
+
+#[cfg(feature = "compress")]
+impl core::fmt::Debug for SharedCompressor<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SharedCompressor").finish_non_exhaustive()
     }
 }

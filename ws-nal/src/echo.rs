@@ -6,14 +6,15 @@ use crate::{Event, Reply};
 
 /// Echoes every data frame back as one frame of the same type, length and FIN bit,
 /// streaming each chunk as it arrives, so a message of any size passes through fixed
-/// buffers frame for frame. A compressed message goes back uncompressed, a fragment per
-/// inflated chunk. Pings and closes are answered by the core itself.
+/// buffers frame for frame. A compressed message goes back compressed through the
+/// session's compressor (as a fragment per inflated chunk without one). Pings and closes
+/// are answered by the core itself.
 pub fn echo<R: RngCore>(event: &Event<'_>, reply: &mut Reply<'_, '_, R>) -> Result<(), ws_proto::Error> {
     if let Event::Data { kind, payload, fin } = *event {
         let frame = reply.frame();
         #[cfg(feature = "deflate")]
         if frame.compressed {
-            return reply.send_fragment(kind, payload, fin);
+            return reply.send_chunk(kind, payload, fin);
         }
         #[cfg(not(feature = "deflate"))]
         let _ = fin;

@@ -44,6 +44,8 @@ mod session;
 
 pub use config::{Buffers, SessionConfig};
 pub use connect::connect;
+#[cfg(feature = "compress")]
+pub use deflate::SharedCompressor;
 #[cfg(feature = "deflate")]
 pub use deflate::SharedInflater;
 pub use echo::echo;

@@ -107,38 +107,57 @@ pub fn report(enforce: bool) -> Result<(), String> {
     }
 }
 
-/// The echo firmware built with `--features deflate` (in its own target directory, so the
-/// two builds do not rebuild each other), against its budget. True if within it.
+/// The echo firmware built with `--features deflate` against its budget (true if within
+/// it), and with `deflate-echo` (compressed echoes), reported only.
 fn deflate_report(tools: &Tools) -> Result<bool, String> {
-    let target_dir = firmware_dir().join("target").join("deflate");
+    let ok = feature_report(
+        tools,
+        "deflate",
+        "permessage-deflate, echoes uncompressed",
+        Some((DEFLATE_FLASH_BUDGET, DEFLATE_RAM_BUDGET)),
+    )?;
+    feature_report(tools, "deflate-echo", "permessage-deflate, echoes compressed: not budgeted", None)?;
+    Ok(ok)
+}
+
+/// The echo firmware built with `--features <feature>` (in its own target directory, so
+/// the builds do not rebuild each other): its size, and with `budget` (flash, static RAM
+/// and stack together) whether it is within it.
+fn feature_report(
+    tools: &Tools,
+    feature: &str,
+    what: &str,
+    budget: Option<(u64, u64)>,
+) -> Result<bool, String> {
+    let target_dir = firmware_dir().join("target").join(feature);
     let mut cmd = release_build_in(&firmware_dir());
-    cmd.args(["--features", "deflate", "--bin", ECHO, "--target-dir"]).arg(&target_dir);
-    eprintln!("$ (cd ws-w5100/firmware && cargo build --release --features deflate)");
-    check(cmd.status(), "cargo build --release --features deflate (ws-w5100/firmware)")?;
+    cmd.args(["--features", feature, "--bin", ECHO, "--target-dir"]).arg(&target_dir);
+    eprintln!("$ (cd ws-w5100/firmware && cargo build --release --features {feature})");
+    check(cmd.status(), &format!("cargo build --release --features {feature} (ws-w5100/firmware)"))?;
     let elf = target_dir.join(TARGET).join("release").join(ECHO);
     let usage = Usage::measure(tools, &elf)?;
-    println!("\n{ECHO} with permessage-deflate (--features deflate; {})", relative(&elf));
+    println!("\n{ECHO} --features {feature} ({what}; {})", relative(&elf));
     usage.print_sections();
     let stack = stack_estimate(tools, &elf)?;
-    print_stack(tools, &elf, usage.ram)?;
     let ram = usage.ram + stack;
+    let (flash_verdict, ram_verdict) = match budget {
+        Some((flash_budget, ram_budget)) => (
+            format!("  budget {}: {}", bytes(flash_budget), verdict(usage.flash, flash_budget)),
+            format!("  budget {} (two connections): {}", bytes(ram_budget), verdict(ram, ram_budget)),
+        ),
+        None => (String::new(), String::new()),
+    };
+    println!("  flash      = {}{flash_verdict}", bytes(usage.flash));
     println!(
-        "  flash      = {}  budget {}: {}",
-        bytes(usage.flash),
-        bytes(DEFLATE_FLASH_BUDGET),
-        verdict(usage.flash, DEFLATE_FLASH_BUDGET)
-    );
-    println!(
-        "  RAM        = static {} + stack {} = {}  budget {} (two connections): {}",
+        "  RAM        = static {} + stack {} = {}{ram_verdict}",
         bytes(usage.ram),
         bytes(stack),
-        bytes(ram),
-        bytes(DEFLATE_RAM_BUDGET),
-        verdict(ram, DEFLATE_RAM_BUDGET)
+        bytes(ram)
     );
-    print_connections(&read_sizes(tools, &elf)?);
-    print_largest(tools, &elf, 8)?;
-    Ok(usage.flash <= DEFLATE_FLASH_BUDGET && ram <= DEFLATE_RAM_BUDGET)
+    if budget.is_some() {
+        print_largest(tools, &elf, 6)?;
+    }
+    Ok(budget.is_none_or(|(flash_budget, ram_budget)| usage.flash <= flash_budget && ram <= ram_budget))
 }
 
 /// The firmware package, its own Cargo workspace.

@@ -100,6 +100,9 @@ pub struct Session<'b, 'c, S: TcpClientStack, R = NoRng> {
     deflate: Option<(ws_proto::deflate::DeflateConfig, &'b crate::SharedInflater<'b>)>,
     #[cfg(feature = "deflate")]
     held: Option<&'b mut ws_proto::deflate::Inflater<&'b mut [u8]>>,
+    /// The compressor for messages sent compressed, and the one held while sending one.
+    #[cfg(feature = "compress")]
+    compressing: crate::deflate::Compressing<'b>,
 }
 
 impl<S: TcpClientStack, R: RngCore> core::fmt::Debug for Session<'_, '_, S, R> {
@@ -129,6 +132,8 @@ pub struct SessionBuilder<'b, 'c, S: TcpClientStack> {
     config: SessionConfig<'c>,
     #[cfg(feature = "deflate")]
     deflate: Option<(ws_proto::deflate::DeflateConfig, &'b crate::SharedInflater<'b>)>,
+    #[cfg(feature = "compress")]
+    compressor: Option<&'b crate::SharedCompressor<'b>>,
 }
 
 impl<'b, 'c, S: TcpClientStack> SessionBuilder<'b, 'c, S> {
@@ -152,6 +157,15 @@ impl<'b, 'c, S: TcpClientStack> SessionBuilder<'b, 'c, S> {
         inflater: &'b crate::SharedInflater<'b>,
     ) -> Self {
         self.deflate = Some((inflater.limit(config), inflater));
+        self
+    }
+
+    /// Sends messages compressed through `compressor` ([`Reply::send_chunk`], and so
+    /// `echo`) once permessage-deflate is agreed ([`deflate`](Self::deflate)); while another
+    /// session holds it, they go uncompressed.
+    #[cfg(feature = "compress")]
+    pub fn compressor(mut self, compressor: &'b crate::SharedCompressor<'b>) -> Self {
+        self.compressor = Some(compressor);
         self
     }
 
@@ -202,6 +216,8 @@ impl<'b, 'c, S: TcpClientStack> Session<'b, 'c, S> {
             config: SessionConfig::new(),
             #[cfg(feature = "deflate")]
             deflate: None,
+            #[cfg(feature = "compress")]
+            compressor: None,
         }
     }
 }
@@ -215,6 +231,8 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
     ) -> Self {
         #[cfg(feature = "deflate")]
         let deflate = builder.deflate;
+        #[cfg(feature = "compress")]
+        let compressor = builder.compressor;
         let SessionBuilder { socket, buffers: Buffers { rx, tx }, mut config, .. } = builder;
         #[allow(unused_mut)]
         let mut too_small = rx.len() < Buffers::MIN_LEN || tx.len() < Buffers::MIN_LEN;
@@ -242,6 +260,8 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
             deflate,
             #[cfg(feature = "deflate")]
             held: None,
+            #[cfg(feature = "compress")]
+            compressing: crate::deflate::Compressing::new(compressor),
         }
     }
 
@@ -343,7 +363,11 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         #[allow(unused_mut)]
         let mut reply = Reply::new(conn, tx, tx_end, phase, held, rx_skip, head);
         #[cfg(feature = "deflate")]
-        reply.offer(self.deflate.map(|(config, _)| config));
+        {
+            reply.offer(self.deflate.map(|(config, _)| config));
+            #[cfg(feature = "compress")]
+            reply.compress_with(&mut self.compressing);
+        }
         (event, reply)
     }
 
@@ -497,14 +521,19 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         }
     }
 
-    /// At the session's end: the inflater goes back, reset if a message was cut off.
+    /// At the session's end: the inflater and compressor go back, reset if a message was
+    /// cut off.
     pub(super) fn return_inflater(&mut self) {
         #[cfg(feature = "deflate")]
-        if let (Some((_, shared)), Some(inflater)) = (self.deflate, self.held.take()) {
-            if !inflater.is_idle() {
-                inflater.reset();
+        {
+            if let (Some((_, shared)), Some(inflater)) = (self.deflate, self.held.take()) {
+                if !inflater.is_idle() {
+                    inflater.reset();
+                }
+                shared.give(inflater);
             }
-            shared.give(inflater);
+            #[cfg(feature = "compress")]
+            crate::deflate::CompressSlot::release(&mut self.compressing);
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct Reply<'s, 'c, R> {
     /// The permessage-deflate a server accepts, if the session has an inflater.
     #[cfg(feature = "deflate")]
     deflate: Option<ws_proto::deflate::DeflateConfig>,
+    /// The session's compressor, held while a message is sent compressed.
+    #[cfg(feature = "compress")]
+    compressing: Option<&'s mut dyn crate::deflate::CompressSlot>,
 }
 
 impl<'s, 'c, R: RngCore> Reply<'s, 'c, R> {
@@ -47,7 +50,15 @@ impl<'s, 'c, R: RngCore> Reply<'s, 'c, R> {
             head,
             #[cfg(feature = "deflate")]
             deflate: None,
+            #[cfg(feature = "compress")]
+            compressing: None,
         }
+    }
+
+    /// The compressor [`send_chunk`](Self::send_chunk) may use.
+    #[cfg(feature = "compress")]
+    pub(super) fn compress_with(&mut self, compressing: &'s mut dyn crate::deflate::CompressSlot) {
+        self.compressing = Some(compressing);
     }
 
     /// What permessage-deflate [`accept`](Self::accept) may agree to.
@@ -91,6 +102,54 @@ impl<'s, 'c, R: RngCore> Reply<'s, 'c, R> {
         )?;
         *self.tx_end += n;
         Ok(())
+    }
+
+    /// Queues a piece of a `kind` message, `fin` ending it: compressed when
+    /// permessage-deflate is agreed and the session's compressor is free at the message's
+    /// start, otherwise as a fragment. The piece must fit the transmit buffer's free space
+    /// in one frame ([`ws_proto::Error::BufferTooSmall`] otherwise): an inflated chunk
+    /// echoed as it arrives always does.
+    pub fn send_chunk(&mut self, kind: DataKind, payload: &[u8], fin: bool) -> Result<(), ws_proto::Error> {
+        #[cfg(feature = "compress")]
+        if let Some(done) = self.send_compressed(kind, payload, fin) {
+            return done;
+        }
+        self.send_fragment(kind, payload, fin)
+    }
+
+    /// A piece through the compressor held for the message (taken at its start if free,
+    /// given back at its end); `None` when there is none to use.
+    #[cfg(feature = "compress")]
+    fn send_compressed(
+        &mut self,
+        kind: DataKind,
+        payload: &[u8],
+        fin: bool,
+    ) -> Option<Result<(), ws_proto::Error>> {
+        let agreed = self.conn.deflate().copied()?;
+        if let Err(e) = self.check_open() {
+            return Some(Err(e));
+        }
+        let slot = self.compressing.as_deref_mut()?;
+        // A compressed message starts only between messages.
+        let starting = !self.conn.is_sending();
+        let compressor = match slot.hold(agreed.send_window_bits()) {
+            Some(compressor) => compressor,
+            None if starting => return None,
+            None => return Some(Err(ws_proto::Error::InvalidSend)),
+        };
+        let free = self.tx.get_mut(*self.tx_end..).unwrap_or_default();
+        let done = self.conn.send_compressed(compressor, kind, payload, fin, free);
+        if done.as_ref().map_or(true, |d| d.finished) {
+            slot.release();
+        }
+        Some(done.and_then(|done| {
+            *self.tx_end += done.written;
+            if done.taken < payload.len() {
+                return Err(ws_proto::Error::BufferTooSmall);
+            }
+            Ok(())
+        }))
     }
 
     /// Queues the header of a frame of `len` payload bytes, which follow through

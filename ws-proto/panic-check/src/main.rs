@@ -78,6 +78,40 @@ fn main() -> ! {
             conn.echo(rx.get_mut(..black_box(n)).unwrap_or_default(), &mut tx, &mut assembler);
         }
         black_box(&tx);
+        // permessage-deflate: negotiation, inflating, compressing (feature `deflate`).
+        #[cfg(feature = "deflate")]
+        deflate(&mut server, &mut rx, &mut tx, n, &config);
+    }
+}
+
+/// The permessage-deflate paths: negotiation, inflating a received message, compressing
+/// one to send.
+#[cfg(feature = "deflate")]
+fn deflate(server: &mut Connection, rx: &mut [u8], tx: &mut [u8], n: usize, config: &Config) {
+    let mut window = [0u8; 512];
+    let mut inflater = ws_proto::deflate::Inflater::new(&mut window[..]);
+    let cfg = ws_proto::deflate::DeflateConfig::new().receive_window_bits(9);
+    if let Ok(Some(request)) = Request::parse(rx.get(..n).unwrap_or_default(), config) {
+        let agreed = request.deflate(&cfg);
+        black_box(request.accept(&Accept::new().deflate(agreed), tx).ok());
+        server.set_deflate(agreed);
+    }
+    let mut input = rx.get_mut(..black_box(n)).unwrap_or_default();
+    loop {
+        let (used, event) = server.receive_with(input, Some(&mut inflater));
+        match event {
+            Ok(Some(Event::Data { payload, .. })) => {
+                black_box(payload);
+            }
+            Ok(None) => break,
+            _ => {}
+        }
+        input = input.get_mut(used..).unwrap_or_default();
+    }
+    let mut storage = [0u8; 2304];
+    if let Ok(mut compressor) = ws_proto::deflate::Compressor::new(&mut storage[..], 8, true) {
+        let message = rx.get(..n).unwrap_or_default();
+        black_box(server.send_compressed(&mut compressor, ws_proto::DataKind::Text, message, true, tx).ok());
     }
 }
 

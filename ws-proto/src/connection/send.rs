@@ -178,7 +178,17 @@ impl<R: RngCore> Connection<R> {
         let header = FrameHeader { fin: done.finished, rsv, opcode, mask: key, len: n as u64 };
         let h = header.encoded_len();
         // The header is no longer than reserved: close the gap, then write it.
-        tx.copy_within(reserve..reserve + n, h);
+        if h < reserve {
+            // Forward, byte by byte (the header is shorter than reserved, so this moves
+            // left): `copy_within` keeps a panic path the optimizer cannot drop.
+            for i in 0..n {
+                if let Some(&b) = tx.get(reserve + i) {
+                    if let Some(slot) = tx.get_mut(h + i) {
+                        *slot = b;
+                    }
+                }
+            }
+        }
         header.encode(tx)?;
         if let (Some(key), Some(body)) = (key, tx.get_mut(h..h + n)) {
             mask::apply(body, key, 0);
@@ -186,6 +196,16 @@ impl<R: RngCore> Connection<R> {
         self.sending = (!done.finished).then_some(kind);
         self.sending_compressed = (!done.finished).then_some(kind);
         Ok(crate::deflate::Compressed { written: h + n, ..done })
+    }
+
+    /// Whether a message is being sent: a fragmented one is open, or a compressed one has
+    /// started (nothing but its continuation and control frames may go out).
+    pub fn is_sending(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        if self.sending_compressed.is_some() {
+            return true;
+        }
+        self.sending.is_some() || self.outgoing.is_some()
     }
 
     /// Payload bytes still owed to the frame begun with [`start_frame`](Self::start_frame).

@@ -38,6 +38,8 @@ const TOKEN_ROOM: usize = 5;
 pub struct Compressor<S> {
     storage: S,
     bits: u8,
+    /// The window the storage was sized for.
+    max_bits: u8,
     hash_bits: u8,
     no_context_takeover: bool,
     /// The first byte a match may reach back to.
@@ -76,6 +78,7 @@ impl<S: AsMut<[u8]>> Compressor<S> {
         Ok(Self {
             storage,
             bits,
+            max_bits: bits,
             hash_bits: hash_bits(bits),
             no_context_takeover,
             start: 0,
@@ -91,6 +94,20 @@ impl<S: AsMut<[u8]>> Compressor<S> {
     /// A compressor for what was agreed: its window and context takeover.
     pub fn for_deflate(storage: S, deflate: &Deflate) -> Result<Self, Error> {
         Self::new(storage, deflate.send_window_bits(), deflate.send_no_context_takeover())
+    }
+
+    /// Compresses from now on with a window of 2^`bits` bytes, at most the one the storage
+    /// was made for (and at least 256 bytes): a peer may agree to a smaller window than
+    /// the compressor was built for. Forgets the history, as [`reset`](Self::reset) does.
+    pub fn set_window_bits(&mut self, bits: u8) {
+        self.bits = clamp(bits).min(self.max_bits);
+        self.hash_bits = hash_bits(self.bits);
+        self.reset();
+    }
+
+    /// Whether a message is in progress (input taken, its end not yet written).
+    pub fn is_idle(&self) -> bool {
+        self.cur == self.end && !self.in_block && !self.closing && self.nbits == 0
     }
 
     /// Forgets the history and any message in progress.
@@ -110,7 +127,14 @@ impl<S: AsMut<[u8]>> Compressor<S> {
             return;
         }
         let (buf, head) = split(self.storage.as_mut(), self.bits);
-        buf.copy_within(keep_from..self.end, 0);
+        // Forward, byte by byte: `copy_within` keeps a panic path the optimizer cannot drop.
+        for i in 0..self.end - keep_from {
+            if let Some(&b) = buf.get(keep_from + i) {
+                if let Some(slot) = buf.get_mut(i) {
+                    *slot = b;
+                }
+            }
+        }
         for i in 0..head.len() / 2 {
             let at = get16(head, i);
             set16(head, i, at.saturating_sub(keep_from as u16));

@@ -63,13 +63,32 @@ type Spare<'b> = Option<Buffers<'b>>;
 
 /// permessage-deflate (feature `deflate`): one inflater for both connections, taken for
 /// a message at a time, with a 512-byte window (`WINDOW_LEN`): clients are asked for
-/// windows of 512 bytes and to compress every message on its own. Echoes go back
-/// uncompressed. The inflater (10.5 KB) lives in `main`'s frame: made in place there, it
-/// never passes through a temporary.
+/// windows of 512 bytes and to compress every message on its own. The inflater (10.5 KB)
+/// lives in `main`'s frame: made in place there, it never passes through a temporary.
+/// Echoes go back uncompressed, which is always allowed; with the `deflate-echo` feature
+/// each connection echoes compressed messages compressed instead, through a compressor of
+/// its own with a 256-byte window (`COMPRESSOR_BITS`, 1.75 KiB of `.bss` each, and about
+/// 4 KiB of flash).
 #[cfg(feature = "deflate")]
 const WINDOW_LEN: usize = 512;
+#[cfg(feature = "deflate-echo")]
+const COMPRESSOR_BITS: u8 = 8;
+#[cfg(feature = "deflate-echo")]
+const COMPRESSOR_LEN: usize = ws_nal::ws_proto::deflate::Compressor::<&mut [u8]>::storage_len(COMPRESSOR_BITS);
+#[cfg(feature = "deflate-echo")]
+static COMPRESSORS: ConstStaticCell<[[u8; COMPRESSOR_LEN]; CONNECTIONS]> =
+    ConstStaticCell::new([[0; COMPRESSOR_LEN]; CONNECTIONS]);
 #[cfg(feature = "deflate")]
 const _: () = assert!(WINDOW_LEN <= TX_LEN - 14, "an inflated chunk must fit a frame in TX_LEN");
+
+/// What a session gets for permessage-deflate: the shared inflater, and its compressor.
+#[cfg(feature = "deflate")]
+#[derive(Clone, Copy)]
+struct Compression<'b> {
+    inflater: &'b ws_nal::SharedInflater<'b>,
+    #[cfg(feature = "deflate-echo")]
+    compressor: Option<&'b ws_nal::SharedCompressor<'b>>,
+}
 
 /// Sizes for `cargo xtask size` (read from the ELF; 16 bytes of flash): one connection's
 /// state outside its buffers (an `Option<Session>`, on `main`'s stack), its two buffers (in `.bss`),
@@ -111,6 +130,13 @@ fn main() -> ! {
     let mut inflater = ws_nal::ws_proto::deflate::Inflater::new(&mut window[..]);
     #[cfg(feature = "deflate")]
     let inflater = &ws_nal::SharedInflater::new(&mut inflater);
+    #[cfg(feature = "deflate-echo")]
+    let Some(storage) = COMPRESSORS.try_take() else { board::halt() };
+    #[cfg(feature = "deflate-echo")]
+    let mut compressors = storage.each_mut().map(|s| ws_nal::ws_proto::deflate::Compressor::new(&mut s[..], COMPRESSOR_BITS, true));
+    #[cfg(feature = "deflate-echo")]
+    let compressors: [Option<ws_nal::SharedCompressor<'_>>; CONNECTIONS] =
+        compressors.each_mut().map(|c| c.as_mut().ok().map(ws_nal::SharedCompressor::new));
     let mut pairs = memory.rx.iter_mut().zip(memory.tx.iter_mut());
     // Each connection: a session while a client is there, its buffers while none is.
     let mut spares: [Spare<'_>; CONNECTIONS] =
@@ -132,7 +158,11 @@ fn main() -> ! {
                             socket,
                             now,
                             #[cfg(feature = "deflate")]
-                            inflater,
+                            Compression {
+                                inflater,
+                                #[cfg(feature = "deflate-echo")]
+                                compressor: compressors.get(i).and_then(Option::as_ref),
+                            },
                         );
                     }
                     busy = true;
@@ -159,12 +189,17 @@ fn start<'b>(
     spare: &mut Spare<'b>,
     socket: <Stack as TcpClientStack>::TcpSocket,
     now: u64,
-    #[cfg(feature = "deflate")] inflater: &'b ws_nal::SharedInflater<'b>,
+    #[cfg(feature = "deflate")] compression: Compression<'b>,
 ) {
     if let Some(buffers) = spare.take() {
         let builder = Session::builder(socket, buffers);
         #[cfg(feature = "deflate")]
-        let builder = builder.deflate(ws_nal::ws_proto::deflate::DeflateConfig::new(), inflater);
+        #[allow(unused_mut)]
+        let mut builder = builder.deflate(ws_nal::ws_proto::deflate::DeflateConfig::new(), compression.inflater);
+        #[cfg(feature = "deflate-echo")]
+        if let Some(compressor) = compression.compressor {
+            builder = builder.compressor(compressor);
+        }
         *slot = Some(builder.server(now));
     }
 }
