@@ -2,7 +2,11 @@
 //! against clients that compress (ws-io's), several at once.
 #![cfg(feature = "deflate")]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::thread;
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use std::time::Duration;
 
 use std_embedded_nal::Stack;
@@ -60,5 +64,116 @@ fn clients_share_the_inflater_one_message_at_a_time() {
         .collect();
     for client in clients {
         client.join().expect("a client failed");
+    }
+}
+
+/// zlib's raw DEFLATE of `data` in a window of `bits`, sync-flushed, its tail removed
+/// (RFC 7692 §7.2.1), as browsers and Python `websockets` send it.
+fn zlib_message(data: &[u8], bits: u8) -> Vec<u8> {
+    let mut z = Compress::new_with_window_bits(Compression::new(6), false, bits);
+    let mut out = Vec::with_capacity(data.len() + 64);
+    while z.total_in() < data.len() as u64 || !out.ends_with(&[0, 0, 0xff, 0xff]) {
+        out.reserve(1 << 16);
+        z.compress_vec(&data[z.total_in() as usize..], &mut out, FlushCompress::Sync).unwrap();
+    }
+    out.truncate(out.len() - 4);
+    out
+}
+
+/// A masked client frame (mask zero, which leaves the payload as it is).
+fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![first];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n < 65_536 => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&[0; 4]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Reads one server frame: (first byte, payload).
+fn read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 2];
+    tcp.read_exact(&mut head).expect("a frame before the timeout");
+    let len = match head[1] & 0x7f {
+        126 => {
+            let mut b = [0u8; 2];
+            tcp.read_exact(&mut b).unwrap();
+            u64::from(u16::from_be_bytes(b))
+        }
+        127 => {
+            let mut b = [0u8; 8];
+            tcp.read_exact(&mut b).unwrap();
+            u64::from_be_bytes(b)
+        }
+        n => u64::from(n),
+    };
+    let mut payload = vec![0u8; len as usize];
+    tcp.read_exact(&mut payload).unwrap();
+    (head[0], payload)
+}
+
+/// zlib's output, whose last input leaves more inflated bytes than the inflater's window
+/// holds, and the message's end after them: both come out with no more input arriving
+/// (they once waited for the peer's next frame).
+#[test]
+fn inflated_output_left_after_the_last_input_comes_out() {
+    const PORT: u16 = 29_452;
+    let mut stack = Stack;
+    let mut listener = Listener::bind(&mut stack, PORT).expect("port free");
+    thread::spawn(move || {
+        let config = Serve { slots: 1, buf_len: 4096, protocols: &[], deflate: true };
+        serve(&mut stack, &mut listener, config, ws_examples::host::tune)
+    });
+    thread::sleep(Duration::from_millis(50));
+    let mut tcp = TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+    // A stall fails the test instead of hanging it.
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    tcp.write_all(
+        b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+          Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        tcp.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.contains("client_max_window_bits=11"), "{head}");
+    let mut inflate = Decompress::new(false);
+    for (i, len) in [131_072usize, 5_000, 1 << 20].into_iter().enumerate() {
+        let text: Vec<u8> = (0..len as u64)
+            .map(|j| b"abcdefghij"[((j * 2_654_435_761 + i as u64) >> 7) as usize % 10])
+            .collect();
+        // Text, compressed (RSV1), in one frame.
+        tcp.write_all(&client_frame(0xc1, &zlib_message(&text, 11))).unwrap();
+        let mut compressed = Vec::new();
+        loop {
+            let (first, payload) = read_frame(&mut tcp);
+            compressed.extend_from_slice(&payload);
+            if first & 0x80 != 0 {
+                break;
+            }
+        }
+        compressed.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        let mut echo = Vec::with_capacity(len + 64);
+        let before = inflate.total_in();
+        while ((inflate.total_in() - before) as usize) < compressed.len() {
+            echo.reserve(1 << 16);
+            let taken = (inflate.total_in() - before) as usize;
+            inflate.decompress_vec(&compressed[taken..], &mut echo, FlushDecompress::Sync).unwrap();
+        }
+        assert!(echo == text, "{len}-byte message: {} bytes back", echo.len());
     }
 }

@@ -456,7 +456,16 @@ impl<'b, 'c, S: TcpClientStack, R: RngCore> Session<'b, 'c, S, R> {
         loop {
             let pending = self.rx.pending_mut();
             let len = pending.len().min(cap);
-            let Some(input) = pending.get_mut(..len).filter(|input| !input.is_empty()) else { return false };
+            let Some(input) = pending.get_mut(..len) else { return false };
+            // With no input left, an inflater in the middle of a message may still hold
+            // output (its window was full): the core must be asked for it.
+            #[cfg(feature = "deflate")]
+            let inflating = self.held.is_some();
+            #[cfg(not(feature = "deflate"))]
+            let inflating = false;
+            if input.is_empty() && !inflating {
+                return false;
+            }
             #[cfg(feature = "deflate")]
             let (used, event) = match self.deflate {
                 Some((_, shared)) if self.conn.deflate().is_some() => {
