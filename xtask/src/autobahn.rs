@@ -1,6 +1,7 @@
 //! `cargo xtask autobahn [--transport std|tokio|w5100-sim]`: the Autobahn TestSuite (the
-//! PyPI runner `kosoku`) against the echo server and with the client, reports kept under
-//! `target/autobahn/`, a per-group table printed, non-zero exit on any failure.
+//! PyPI runner `kosoku`) against the echo server and with the client, both roles at once,
+//! reports kept under `target/autobahn/` (the server's log beside them as `server.log`),
+//! a per-group table printed, non-zero exit on any failure.
 //!
 //! Transports: `std` is ws-io's blocking binding over `std::net` (`echo_server`,
 //! `autobahn_client`), `tokio` its async binding over tokio (`tokio_echo_server`,
@@ -89,44 +90,61 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let _buffers = LoopbackBuffers::raise();
     let out = root().join("target/autobahn");
     let dir = if transport.name == "std" { out.clone() } else { out.join(transport.name) };
+    // The two roles use different ports and processes: they run side by side, which
+    // keeps both cores busy (each alone leaves about half of one idle).
+    let (server, client) = std::thread::scope(|s| {
+        let server = s.spawn(|| server_role(transport, &kosoku, &dir.join("server")));
+        let client = s.spawn(|| client_role(transport, &kosoku, &dir.join("client")));
+        (server.join(), client.join())
+    });
     let mut failures = 0;
-
-    let server_dir = dir.join("server");
-    let started = Instant::now();
-    {
-        let addr = format!("127.0.0.1:{}", transport.server_port);
-        let _server = Spawned::new(Command::new(example(transport.server_example)).arg(&addr))?;
-        wait_for_port(transport.server_port)?;
-        let _ = std::fs::remove_dir_all(&server_dir);
-        run_any(
-            Command::new(&kosoku).args(["-m", "fuzzingclient", "-p", "4", "-o"]).arg(&server_dir).arg(&addr),
-        )?;
-    }
-    failures +=
-        report(&format!("server role ({}): kosoku -m fuzzingclient", transport.name), &server_dir, started)?;
-
-    if let Some(client) = transport.client_example {
-        let client_dir = dir.join("client");
-        let _ = std::fs::remove_dir_all(&client_dir);
-        let started = Instant::now();
-        let addr = format!("127.0.0.1:{}", transport.client_port);
-        let mut fuzzer = Spawned::new(
-            Command::new(&kosoku).args(["-m", "fuzzingserver", "-o"]).arg(&client_dir).arg(&addr),
-        )?;
-        wait_for_port(transport.client_port)?;
-        run_cmd(Command::new(example(client)).arg(format!("ws://{addr}")))?;
-        fuzzer.wait(Duration::from_secs(60));
+    let server_time = server.map_err(|_| "server role panicked")??;
+    failures += report(
+        &format!("server role ({}): kosoku -m fuzzingclient", transport.name),
+        &dir.join("server"),
+        server_time,
+    )?;
+    if let Some(client_time) = client.map_err(|_| "client role panicked")?? {
         failures += report(
             &format!("client role ({}): kosoku -m fuzzingserver", transport.name),
-            &client_dir,
-            started,
+            &dir.join("client"),
+            client_time,
         )?;
     }
-
     if failures > 0 {
         return Err(format!("{failures} Autobahn case(s) failed"));
     }
     Ok(())
+}
+
+/// Walks the echo server with `kosoku -m fuzzingclient`; the server's log (a line per
+/// connection) goes to `server.log` beside the reports. Returns the wall time.
+fn server_role(transport: &Transport, kosoku: &Path, dir: &Path) -> Result<Duration, String> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let log = std::fs::File::create(dir.with_extension("log")).map_err(|e| format!("server log: {e}"))?;
+    let started = Instant::now();
+    let addr = format!("127.0.0.1:{}", transport.server_port);
+    let _server = Spawned::new(Command::new(example(transport.server_example)).arg(&addr).stdout(log))?;
+    wait_for_port(transport.server_port)?;
+    run_any(Command::new(kosoku).args(["-m", "fuzzingclient", "-p", "4", "-o"]).arg(dir).arg(&addr))?;
+    Ok(started.elapsed())
+}
+
+/// Runs the transport's client against `kosoku -m fuzzingserver`, if it has one.
+/// Returns the wall time.
+fn client_role(transport: &Transport, kosoku: &Path, dir: &Path) -> Result<Option<Duration>, String> {
+    let Some(client) = transport.client_example else { return Ok(None) };
+    let _ = std::fs::remove_dir_all(dir);
+    let started = Instant::now();
+    let addr = format!("127.0.0.1:{}", transport.client_port);
+    let mut fuzzer =
+        Spawned::new(Command::new(kosoku).args(["-m", "fuzzingserver", "-o"]).arg(dir).arg(&addr))?;
+    wait_for_port(transport.client_port)?;
+    run_cmd(Command::new(example(client)).arg(format!("ws://{addr}")))?;
+    // kosoku writes its reports when the client asks it to, then exits.
+    fuzzer.wait(Duration::from_secs(60));
+    Ok(Some(started.elapsed()))
 }
 
 /// The kosoku runner, installed into a venv under `target/` if missing.
@@ -214,7 +232,7 @@ struct Row {
 }
 
 /// Prints the per-group table of a report and returns how many cases failed.
-fn report(title: &str, dir: &Path, started: Instant) -> Result<usize, String> {
+fn report(title: &str, dir: &Path, took: Duration) -> Result<usize, String> {
     let path = dir.join("index.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let json: serde_json::Value =
@@ -240,7 +258,7 @@ fn report(title: &str, dir: &Path, started: Instant) -> Result<usize, String> {
         }
     }
     let kinds = ["OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"];
-    println!("\n{title} — {:.0} s, reports in {}", started.elapsed().as_secs_f64(), dir.display());
+    println!("\n{title} — {:.0} s, reports in {}", took.as_secs_f64(), dir.display());
     println!(
         "{:>6} {:>6} {:>6} {:>11} {:>14} {:>14} {:>7} {:>13} {:>6}",
         "group",

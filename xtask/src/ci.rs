@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: set up a fresh machine, then run every check CI runs.
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::util::{cargo, cargo_in, release_build_in, root, run, run_in};
 
@@ -8,52 +9,90 @@ use crate::util::{cargo, cargo_in, release_build_in, root, run, run_in};
 const LIBRARIES: [&str; 4] = ["ws-proto", "ws-io", "ws-nal", "ws-w5100"];
 
 pub fn run_all() -> Result<(), String> {
-    setup()?;
-    run(cargo().args(["fmt", "--all", "--check"]))?;
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(cargo().args([
-        "clippy",
-        "-p",
-        "ws-w5100",
-        "--features",
-        "sim",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    let mut laps = Laps::default();
+    laps.time("setup", setup)?;
+    laps.time("fmt, clippy", || {
+        run(cargo().args(["fmt", "--all", "--check"]))?;
+        run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+        run(cargo().args([
+            "clippy",
+            "-p",
+            "ws-w5100",
+            "--features",
+            "sim",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
     // Every test, the README's snippets among them (doc-tested by ws-examples).
-    run(cargo().args(["test", "--workspace"]))?;
-    run(cargo().args(["test", "-p", "ws-w5100", "--features", "sim"]))?;
-    docs()?;
-    msrv()?;
-    package()?;
-    run(cargo().args(["build", "-p", "ws-proto", "--target", "thumbv6m-none-eabi"]))?;
-    // ws-io's core without std or an allocator, then with `alloc` (owned messages, split).
-    run(cargo().args(["build", "-p", "ws-io", "--no-default-features", "--target", "thumbv6m-none-eabi"]))?;
-    run(cargo().args([
-        "build",
-        "-p",
-        "ws-io",
-        "--no-default-features",
-        "--features",
-        "alloc,defmt",
-        "--target",
-        "thumbv6m-none-eabi",
-    ]))?;
-    embassy_examples()?;
-    run(cargo().args(["build", "-p", "ws-nal", "--target", "thumbv6m-none-eabi"]))?;
-    run(cargo().args(["build", "-p", "ws-w5100", "--target", "thumbv6m-none-eabi"]))?;
-    crate::size::run()?;
-    crate::panic_check::run_check()?;
-    crate::qemu::run()?;
-    crate::fuzz::run(&["--seconds".into(), "30".into()])?;
-    crate::autobahn::run(&[])?;
-    crate::autobahn::run(&["--transport".into(), "tokio".into()])?;
-    crate::autobahn::run(&["--transport".into(), "w5100-sim".into()])?;
-    crate::interop::run()?;
+    laps.time("tests", || {
+        run(cargo().args(["test", "--workspace"]))?;
+        run(cargo().args(["test", "-p", "ws-w5100", "--features", "sim"]))
+    })?;
+    laps.time("docs, msrv, package", || {
+        docs()?;
+        msrv()?;
+        package()
+    })?;
+    laps.time("device builds", || {
+        run(cargo().args(["build", "-p", "ws-proto", "--target", "thumbv6m-none-eabi"]))?;
+        // ws-io's core without std or an allocator, then with `alloc` (owned messages, split).
+        run(cargo().args([
+            "build",
+            "-p",
+            "ws-io",
+            "--no-default-features",
+            "--target",
+            "thumbv6m-none-eabi",
+        ]))?;
+        run(cargo().args([
+            "build",
+            "-p",
+            "ws-io",
+            "--no-default-features",
+            "--features",
+            "alloc,defmt",
+            "--target",
+            "thumbv6m-none-eabi",
+        ]))?;
+        embassy_examples()?;
+        run(cargo().args(["build", "-p", "ws-nal", "--target", "thumbv6m-none-eabi"]))?;
+        run(cargo().args(["build", "-p", "ws-w5100", "--target", "thumbv6m-none-eabi"]))
+    })?;
+    laps.time("size", crate::size::run)?;
+    laps.time("panic-check", crate::panic_check::run_check)?;
+    laps.time("qemu", crate::qemu::run)?;
+    laps.time("fuzz", || crate::fuzz::run(&["--seconds".into(), "30".into()]))?;
+    laps.time("autobahn std", || crate::autobahn::run(&[]))?;
+    laps.time("autobahn tokio", || crate::autobahn::run(&["--transport".into(), "tokio".into()]))?;
+    laps.time("autobahn w5100-sim", || crate::autobahn::run(&["--transport".into(), "w5100-sim".into()]))?;
+    laps.time("interop", crate::interop::run)?;
     println!("\nci: all checks passed");
     Ok(())
+}
+
+/// Wall time per stage, printed after each one, so a slow stage shows in the log.
+#[derive(Default)]
+struct Laps {
+    total: Duration,
+}
+
+impl Laps {
+    fn time(&mut self, stage: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let started = Instant::now();
+        let result = f();
+        let took = started.elapsed();
+        self.total += took;
+        let outcome = if result.is_ok() { "done" } else { "FAILED" };
+        println!(
+            "ci: {stage} {outcome} in {:.0} s ({:.1} min so far)",
+            took.as_secs_f64(),
+            self.total.as_secs_f64() / 60.0
+        );
+        result
+    }
 }
 
 /// Installs what the checks need: rustup target, components and the MSRV toolchain.
