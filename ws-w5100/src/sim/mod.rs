@@ -287,6 +287,28 @@ impl ErrorType for W5100Sim {
 impl SpiDevice for W5100Sim {
     /// One chip-select period: bytes are decoded as consecutive 4-byte frames.
     fn transaction(&mut self, operations: &mut [Operation<'_, u8>]) -> Result<(), Infallible> {
+        // The driver's one frame per transaction, shifted as a whole: the same bytes out
+        // as byte by byte, without the per-byte bookkeeping (most of the model's time).
+        match operations {
+            [Operation::TransferInPlace([op, hi, lo, data])] => {
+                let addr = u16::from_be_bytes([*hi, *lo]);
+                *data = match *op {
+                    WRITE => {
+                        self.write_byte(addr, *data);
+                        0x03
+                    }
+                    READ => self.read_byte(addr),
+                    _ => 0,
+                };
+                (*op, *hi, *lo) = (0x00, 0x01, 0x02);
+                return Ok(());
+            }
+            [Operation::Write([WRITE, hi, lo, data])] => {
+                self.write_byte(u16::from_be_bytes([*hi, *lo]), *data);
+                return Ok(());
+            }
+            _ => {}
+        }
         let mut frame = Frame::default();
         for operation in operations.iter_mut() {
             match operation {
