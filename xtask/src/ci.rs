@@ -140,12 +140,34 @@ fn msrv() -> Result<(), String> {
 /// Each library crate packages as it would be published: its manifest, the files it
 /// ships, and a build of the packaged sources against the others packaged before it.
 fn package() -> Result<(), String> {
+    forget_packaged_sources();
     let mut cmd = cargo();
     cmd.arg("package");
     for lib in LIBRARIES {
         cmd.args(["-p", lib]);
     }
     run(&mut cmd)
+}
+
+/// `cargo package` unpacks each packaged crate for the next one's build under
+/// `$CARGO_HOME/registry/src/-<hash>/`, and reuses what an earlier run unpacked there even
+/// when the sources changed since: a second run on one machine would build the others
+/// against stale sources. Only our own crates are ever there; they go.
+fn forget_packaged_sources() {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cargo")));
+    let Some(src) = home.map(|home| home.join("registry/src")) else { return };
+    let Ok(registries) = std::fs::read_dir(src) else { return };
+    for registry in registries.flatten().filter(|r| r.file_name().to_string_lossy().starts_with('-')) {
+        let Ok(crates) = std::fs::read_dir(registry.path()) else { continue };
+        for krate in crates.flatten() {
+            let name = krate.file_name().to_string_lossy().into_owned();
+            if LIBRARIES.iter().any(|lib| name.strip_prefix(lib).is_some_and(|v| v.starts_with('-'))) {
+                let _ = std::fs::remove_dir_all(krate.path());
+            }
+        }
+    }
 }
 
 fn msrv_version() -> Result<String, String> {
