@@ -14,7 +14,15 @@ pub const AGENT: &str = "ws-nal";
 const BUF_LEN: usize = 4096;
 
 /// Walks the suite at `url` (`ws://HOST:PORT`): case count, every case, then the reports.
-pub fn walk<S: TcpClientStack>(stack: &mut S, url: &str, tune: impl Fn(&S::TcpSocket)) -> Result<(), String> {
+/// The cases are dealt round-robin to `walkers` threads, each on a stack of its own from
+/// `stack` (kosoku runs cases side by side; one walker leaves most of a core idle
+/// waiting for it).
+pub fn walk<S: TcpClientStack>(
+    stack: impl Fn() -> Result<S, String> + Sync,
+    url: &str,
+    walkers: u32,
+    tune: impl Fn(&S::TcpSocket) + Sync,
+) -> Result<(), String> {
     let parsed = Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
     let addr = (parsed.host(), parsed.port())
         .to_socket_addrs()
@@ -23,7 +31,8 @@ pub fn walk<S: TcpClientStack>(stack: &mut S, url: &str, tune: impl Fn(&S::TcpSo
         .ok_or(format!("cannot resolve {}", parsed.host()))?;
     let host = parsed.authority();
     let started = Instant::now();
-    let count = match run(stack, addr, host, "/getCaseCount", started, &tune) {
+    let mut first = stack()?;
+    let count = match run(&mut first, addr, host, "/getCaseCount", started, &tune) {
         Ok(Some(text)) => text.trim().parse::<u32>().unwrap_or(0),
         Ok(None) => 0,
         Err(e) => return Err(format!("getCaseCount: {e}")),
@@ -31,14 +40,27 @@ pub fn walk<S: TcpClientStack>(stack: &mut S, url: &str, tune: impl Fn(&S::TcpSo
     if count == 0 {
         return Err(format!("no cases from ws://{host}/getCaseCount"));
     }
-    println!("running {count} cases against ws://{host} as {AGENT}");
-    for case in 1..=count {
-        if let Err(e) = run(stack, addr, host, &format!("/runCase?case={case}&agent={AGENT}"), started, &tune)
-        {
-            eprintln!("case {case}: {e}");
+    println!("running {count} cases against ws://{host} as {AGENT}, {walkers} at a time");
+    let walkers = walkers.max(1);
+    let walk_from = |stack: &mut S, first_case: u32| {
+        for case in (first_case..=count).step_by(walkers as usize) {
+            let path = format!("/runCase?case={case}&agent={AGENT}");
+            if let Err(e) = run(stack, addr, host, &path, started, &tune) {
+                eprintln!("case {case}: {e}");
+            }
         }
-    }
-    run(stack, addr, host, &format!("/updateReports?agent={AGENT}"), started, &tune)
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (2..=walkers)
+            .map(|first_case| {
+                let (stack, walk_from) = (&stack, &walk_from);
+                scope.spawn(move || stack().map(|mut s| walk_from(&mut s, first_case)))
+            })
+            .collect();
+        walk_from(&mut first, 1);
+        others.into_iter().try_for_each(|walker| walker.join().map_err(|_| "a walker panicked".to_owned())?)
+    })?;
+    run(&mut first, addr, host, &format!("/updateReports?agent={AGENT}"), started, &tune)
         .map_err(|e| format!("updateReports: {e}"))?;
     println!("reports updated");
     Ok(())
