@@ -40,8 +40,8 @@ pub fn walk<S: TcpClientStack>(
     if count == 0 {
         return Err(format!("no cases from ws://{host}/getCaseCount"));
     }
-    println!("running {count} cases against ws://{host} as {AGENT}, {walkers} at a time");
     let walkers = walkers.max(1);
+    println!("running {count} cases against ws://{host} as {AGENT}, {walkers} at a time");
     let walk_from = |stack: &mut S, first_case: u32| {
         for case in (first_case..=count).step_by(walkers as usize) {
             let path = format!("/runCase?case={case}&agent={AGENT}");

@@ -32,15 +32,20 @@ fn json(n: usize, seed: u64) -> String {
     s
 }
 
-#[test]
-fn clients_share_the_inflater_one_message_at_a_time() {
+/// The echo loop with compression on, `slots` connections at a time, on its own thread.
+fn spawn_echo_server(port: u16, slots: usize) {
     let mut stack = Stack;
-    let mut listener = Listener::bind(&mut stack, PORT).expect("port free");
+    let mut listener = Listener::bind(&mut stack, port).expect("port free");
     thread::spawn(move || {
-        let config = Serve { slots: 3, buf_len: 4096, protocols: &[], deflate: true };
+        let config = Serve { slots, buf_len: 4096, protocols: &[], deflate: true };
         serve(&mut stack, &mut listener, config, ws_examples::host::tune)
     });
     thread::sleep(Duration::from_millis(50));
+}
+
+#[test]
+fn clients_share_the_inflater_one_message_at_a_time() {
+    spawn_echo_server(PORT, 3);
     let clients: Vec<_> = (0..3u64)
         .map(|c| {
             thread::spawn(move || {
@@ -127,13 +132,7 @@ fn read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
 #[test]
 fn inflated_output_left_after_the_last_input_comes_out() {
     const PORT: u16 = 29_452;
-    let mut stack = Stack;
-    let mut listener = Listener::bind(&mut stack, PORT).expect("port free");
-    thread::spawn(move || {
-        let config = Serve { slots: 1, buf_len: 4096, protocols: &[], deflate: true };
-        serve(&mut stack, &mut listener, config, ws_examples::host::tune)
-    });
-    thread::sleep(Duration::from_millis(50));
+    spawn_echo_server(PORT, 1);
     let mut tcp = TcpStream::connect(("127.0.0.1", PORT)).unwrap();
     // A stall fails the test instead of hanging it.
     tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
