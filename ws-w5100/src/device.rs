@@ -59,7 +59,8 @@ impl<SPI: SpiDevice> W5100<SPI> {
     /// Wrap the chip's SPI device; nothing is sent until [`init`](Self::init).
     ///
     /// The device must toggle chip select per transaction: the W5100 needs CS to rise after
-    /// every 4-byte frame. SPI mode 0, up to 14 MHz.
+    /// every 4-byte frame. SPI mode 0, up to 14 MHz (8 MHz on an Arduino Zero with a W5100
+    /// shield, which does not work faster there).
     pub fn new(spi: SPI) -> Self {
         Self {
             bus: Bus::new(spi),

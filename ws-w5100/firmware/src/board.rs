@@ -26,9 +26,13 @@ use crate::clock;
 /// Core clock after [`Board::take`].
 pub const CORE_HZ: u32 = 48_000_000;
 
-/// SPI clock: 48 MHz / 4. The W5100 takes up to 14 MHz, the W5500 up to 33 MHz (but the
-/// shield's ICSP wiring is long: 12 MHz is a safe speed for both).
-pub const SPI_HZ: u32 = 12_000_000;
+/// SPI clock: 48 MHz / 6. The W5100's datasheet allows 14 MHz, but W5100 shields do not
+/// work faster than 8 MHz on the Zero (the Arduino Ethernet library caps them there); the
+/// W5500 (up to 33 MHz) shares the setting.
+pub const SPI_HZ: u32 = 8_000_000;
+// Checked at build time: the W5100 shield's limit, and a rate the SERCOM divides exactly
+// (f = 48 MHz / (2 × (BAUD + 1))), so no rounding takes it past the limit.
+const _: () = assert!(SPI_HZ <= 8_000_000 && CORE_HZ % (2 * SPI_HZ) == 0);
 
 /// ICSP MISO.
 pub type Miso = Pin<PA12, AlternateD>;
