@@ -148,7 +148,7 @@ fn client_role(transport: &Transport, kosoku: &Path, dir: &Path) -> Result<Optio
 }
 
 /// The kosoku runner, installed into a venv under `target/` if missing.
-fn ensure_kosoku() -> Result<PathBuf, String> {
+pub fn ensure_kosoku() -> Result<PathBuf, String> {
     let venv = root().join("target/autobahn-venv");
     let kosoku = venv.join("bin/kosoku");
     if !kosoku.exists() {
@@ -232,7 +232,7 @@ struct Row {
 }
 
 /// Prints the per-group table of a report and returns how many cases failed.
-fn report(title: &str, dir: &Path, took: Duration) -> Result<usize, String> {
+pub fn report(title: &str, dir: &Path, took: Duration) -> Result<usize, String> {
     let path = dir.join("index.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let json: serde_json::Value =

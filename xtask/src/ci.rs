@@ -28,7 +28,8 @@ pub fn run_all() -> Result<(), String> {
     })?;
     // Every test, the README's snippets among them (doc-tested by ws-examples).
     laps.time("tests", || {
-        run(cargo().args(["test", "--workspace"]))?;
+        // The emulator's tests need the firmware: the emulate stage runs them.
+        run(cargo().args(["test", "--workspace", "--exclude", "ws-w5100-emulator"]))?;
         run(cargo().args(["test", "-p", "ws-w5100", "--features", "sim"]))
     })?;
     laps.time("docs, msrv, package", || {
@@ -64,6 +65,7 @@ pub fn run_all() -> Result<(), String> {
     laps.time("size", crate::size::run)?;
     laps.time("panic-check", crate::panic_check::run_check)?;
     laps.time("qemu", crate::qemu::run)?;
+    laps.time("emulate", crate::emulate::run_all)?;
     laps.time("fuzz", || crate::fuzz::run(&["--seconds".into(), "30".into()]))?;
     laps.time("autobahn std", || crate::autobahn::run(&[]))?;
     laps.time("autobahn tokio", || crate::autobahn::run(&["--transport".into(), "tokio".into()]))?;
@@ -101,7 +103,8 @@ fn setup() -> Result<(), String> {
     run(Command::new("rustup").args(["target", "add", "thumbv6m-none-eabi"]))?;
     run(Command::new("rustup").args(["component", "add", "clippy", "rustfmt", "llvm-tools"]))?;
     run(Command::new("rustup").args(["toolchain", "install", &msrv_version()?, "--profile", "minimal"]))?;
-    Ok(())
+    // The emulator (a workspace member) builds Unicorn: cmake and libclang.
+    crate::emulate::ensure_build_deps()
 }
 
 /// ws-io's device examples (RP2040 + W5500 over embassy-net, with and without TLS), a

@@ -362,6 +362,17 @@ fn print_connections(&[state, rx, tx, connections]: &[u64; 4]) {
     println!("  (the connection buffers are {} of the static RAM above)", bytes(connections * (rx + tx)));
 }
 
+/// Builds the firmware and returns the echo server's ELF.
+pub fn build_firmware() -> Result<PathBuf, String> {
+    build()?;
+    Ok(firmware_dir().join("target").join(TARGET).join("release").join(ECHO))
+}
+
+/// The stack estimate of `elf` (see [`stack_estimate`]).
+pub fn stack_estimate_of(elf: &Path) -> Result<u64, String> {
+    stack_estimate(&Tools::find()?, elf)
+}
+
 /// The stack estimate alone: the deepest path from `main`, and SysTick on top.
 fn stack_estimate(tools: &Tools, elf: &Path) -> Result<u64, String> {
     let calls = CallGraph::disassemble(tools, elf)?;
