@@ -299,6 +299,8 @@ pub struct Soc {
     /// Systick: when the counter was last (re)loaded, in core cycles.
     pub(crate) systick_loaded_at: u64,
     fault: Option<Fault>,
+    /// Whether the SPI path passed [`Soc::check_spi`] since its registers last changed.
+    spi_checked: bool,
     /// Count of peripheral register accesses.
     pub accesses: u64,
 }
@@ -333,6 +335,7 @@ impl Soc {
             miso: 0,
             systick_loaded_at: 0,
             fault,
+            spi_checked: false,
             accesses: 0,
         }
     }
@@ -581,6 +584,12 @@ impl Soc {
         let mut value = (old & !mask) | ((value << shift) & mask);
         value = self.inject(name, value);
         let wide = size as u32 >= r_size(&self.regs, i);
+        // The SPI path stays checked until a register it depends on may have changed:
+        // anything but a data byte, a flag clear or the W5100's select toggling.
+        let select_only = matches!(name, "PORT.OUTSET0" | "PORT.OUTCLR0") && value & !(1 << 18) == 0;
+        if !(select_only || matches!(name, "SERCOM4.DATA" | "SERCOM4.INTFLAG")) {
+            self.spi_checked = false;
+        }
         match name {
             "GCLK.CTRL" => {
                 if value & 1 != 0 {
@@ -771,7 +780,15 @@ impl Soc {
                 self.set_at(base, flags);
             }
             "SERCOM4.DATA" => {
-                self.check_spi()?;
+                if !self.spi_checked {
+                    self.check_spi()?;
+                    self.spi_checked = true;
+                }
+                if !self.selected {
+                    return Err(Stop::Misconfigured(
+                        "SPI byte to the W5100 cannot go out: the W5100's select, D10 (PA18), is not driven low".into(),
+                    ));
+                }
                 let flags = self.value("SERCOM4.INTFLAG");
                 self.set_at(base, value);
                 // TXC; RXC only with the receiver on (drivers turn it off for writes).
