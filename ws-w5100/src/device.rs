@@ -64,7 +64,7 @@ impl<SPI: SpiDevice> W5100<SPI> {
     pub fn new(spi: SPI) -> Self {
         Self {
             bus: Bus::new(spi),
-            pool: SocketPool::new(SocketSizes::default().layout()),
+            pool: SocketPool::new(regs::MSR_RESET, regs::MSR_RESET),
             initialized: false,
             next_port: EPHEMERAL_PORT_START,
         }
@@ -96,7 +96,7 @@ impl<SPI: SpiDevice> W5100<SPI> {
         {
             return Err(Error::NotAnswering);
         }
-        self.pool.set_layout(sizes.layout());
+        self.pool.set_layout(sizes.rmsr(), sizes.tmsr());
         self.initialized = true;
         Ok(())
     }

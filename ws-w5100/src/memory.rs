@@ -73,17 +73,6 @@ impl SocketSizes {
     pub fn tmsr(&self) -> u8 {
         msr(&self.tx)
     }
-
-    /// Where each socket's buffers live.
-    pub(crate) fn layout(&self) -> [SocketMemory; 4] {
-        let tx = split(&self.tx, regs::TX_BASE);
-        let rx = split(&self.rx, regs::RX_BASE);
-        let mut out = [SocketMemory::NONE; 4];
-        for ((slot, (tx_base, tx_size)), (rx_base, rx_size)) in out.iter_mut().zip(tx).zip(rx) {
-            *slot = SocketMemory { tx_base, tx_size, rx_base, rx_size };
-        }
-        out
-    }
 }
 
 /// Pack four two-bit size codes, socket 0 in the low bits.
@@ -91,23 +80,25 @@ fn msr(sizes: &[BufSize; 4]) -> u8 {
     sizes.iter().enumerate().fold(0, |acc, (n, size)| acc | (size.code() << (2 * n)))
 }
 
-/// Base and size of each socket's buffer in one 8 KiB memory starting at `base`.
+/// Base and size of socket `n`'s buffer in one 8 KiB memory starting at `base`, split by the
+/// RMSR/TMSR value `msr`.
 ///
-/// Allocation stops at the first socket that does not fit: it and all later sockets get none.
-fn split(sizes: &[BufSize; 4], base: u16) -> [(u16, u16); 4] {
-    let mut out = [(base, 0); 4];
-    let mut used: u16 = 0;
-    for (slot, size) in out.iter_mut().zip(sizes) {
-        let end = used.saturating_add(size.bytes());
-        if end > regs::BUFFER_MEMORY {
-            *slot = (base.wrapping_add(used), 0);
-            used = regs::BUFFER_MEMORY;
-        } else {
-            *slot = (base.wrapping_add(used), size.bytes());
-            used = end;
-        }
+/// Allocation stops at the first socket that does not fit: it and all later sockets get
+/// none (size 0), since each starts where the one before ends.
+fn ring(msr: u8, n: u8, base: u16) -> (u16, u16) {
+    let mut codes = msr;
+    let mut start: u16 = 0;
+    for _ in 0..n {
+        // At most 3 × 8 KiB: no overflow.
+        start += 1024 << (codes & 0x03);
+        codes >>= 2;
     }
-    out
+    let size: u16 = 1024 << (codes & 0x03);
+    if start + size > regs::BUFFER_MEMORY {
+        (base, 0)
+    } else {
+        (base + start, size)
+    }
 }
 
 /// One socket's TX and RX ring: base address and size (a power of two, 0 = none).
@@ -120,9 +111,12 @@ pub(crate) struct SocketMemory {
 }
 
 impl SocketMemory {
-    /// No buffers: what a socket past the end of the memory gets.
-    pub(crate) const NONE: Self =
-        Self { tx_base: regs::TX_BASE, tx_size: 0, rx_base: regs::RX_BASE, rx_size: 0 };
+    /// Socket `n`'s rings (n < 4) with the memory split `rmsr` / `tmsr`.
+    pub(crate) fn of(n: u8, rmsr: u8, tmsr: u8) -> Self {
+        let (tx_base, tx_size) = ring(tmsr, n, regs::TX_BASE);
+        let (rx_base, rx_size) = ring(rmsr, n, regs::RX_BASE);
+        Self { tx_base, tx_size, rx_base, rx_size }
+    }
 
     /// Whether the socket has both a TX and an RX buffer.
     pub(crate) const fn usable(&self) -> bool {
@@ -134,12 +128,17 @@ impl SocketMemory {
 mod tests {
     use super::*;
 
+    /// Every socket's rings with `sizes`.
+    fn layout(sizes: &SocketSizes) -> [SocketMemory; 4] {
+        [0, 1, 2, 3].map(|n| SocketMemory::of(n, sizes.rmsr(), sizes.tmsr()))
+    }
+
     #[test]
     fn default_split_is_two_kib_each() {
         let sizes = SocketSizes::default();
         assert_eq!(sizes.rmsr(), regs::MSR_RESET);
         assert_eq!(sizes.tmsr(), regs::MSR_RESET);
-        let layout = sizes.layout();
+        let layout = layout(&sizes);
         for (n, memory) in layout.iter().enumerate() {
             let n = u16::try_from(n).unwrap();
             assert_eq!(memory.tx_base, 0x4000 + n * 0x800);
@@ -156,7 +155,7 @@ mod tests {
         };
         assert_eq!(sizes.rmsr(), 0b00_00_01_10);
         assert_eq!(sizes.tmsr(), 0b00_00_00_11);
-        let layout = sizes.layout();
+        let layout = layout(&sizes);
         assert_eq!(
             layout.map(|m| (m.rx_base, m.rx_size)),
             [(0x6000, 4096), (0x7000, 2048), (0x7800, 1024), (0x7C00, 1024)]
@@ -170,7 +169,7 @@ mod tests {
     fn allocation_stops_at_the_first_socket_that_does_not_fit() {
         let sizes =
             SocketSizes { rx: [BufSize::K4, BufSize::K8, BufSize::K1, BufSize::K1], tx: [BufSize::K2; 4] };
-        let layout = sizes.layout();
+        let layout = layout(&sizes);
         assert_eq!(layout.map(|m| m.rx_size), [4096, 0, 0, 0]);
         assert_eq!(layout.map(|m| m.usable()), [true, false, false, false]);
     }

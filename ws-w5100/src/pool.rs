@@ -29,19 +29,17 @@ struct Slot {
 
 /// The four hardware sockets: their buffer memory and which are taken.
 #[derive(Debug)]
-// The field order is pinned for the firmware's code size, as for `W5100` (8 bytes smaller
-// than the order rustc picks, which puts `slots` first).
-#[repr(C)]
 pub(crate) struct SocketPool {
-    /// Where each socket's buffers live; a socket without buffers is never handed out.
-    memory: [SocketMemory; SOCKETS],
+    /// The RMSR and TMSR values: where each socket's buffers live (worked out when needed,
+    /// see [`SocketMemory::of`]); a socket without buffers is never handed out.
+    msr: [u8; 2],
     slots: [Slot; SOCKETS],
 }
 
 impl SocketPool {
-    /// All sockets free, with the buffers of `memory`.
-    pub(crate) fn new(memory: [SocketMemory; SOCKETS]) -> Self {
-        Self { memory, slots: [Slot::default(); SOCKETS] }
+    /// All sockets free, with the memory split `rmsr` / `tmsr`.
+    pub(crate) fn new(rmsr: u8, tmsr: u8) -> Self {
+        Self { msr: [rmsr, tmsr], slots: [Slot::default(); SOCKETS] }
     }
 
     /// Mark every socket free (the chip was reset: every handle from before is stale).
@@ -49,15 +47,16 @@ impl SocketPool {
         self.slots = [Slot::default(); SOCKETS];
     }
 
-    /// Use a new buffer layout (the chip was given new RMSR/TMSR values).
-    pub(crate) fn set_layout(&mut self, memory: [SocketMemory; SOCKETS]) {
-        self.memory = memory;
+    /// Use a new memory split (the chip was given new RMSR/TMSR values).
+    pub(crate) fn set_layout(&mut self, rmsr: u8, tmsr: u8) {
+        self.msr = [rmsr, tmsr];
     }
 
     /// A free hardware socket that has buffer memory, now taken, lowest number first.
     pub(crate) fn take(&mut self) -> Option<Socket> {
-        for ((slot, memory), socket) in self.slots.iter_mut().zip(&self.memory).zip(Socket::ALL) {
-            if !slot.taken && memory.usable() {
+        let [rmsr, tmsr] = self.msr;
+        for (slot, socket) in self.slots.iter_mut().zip(Socket::ALL) {
+            if !slot.taken && SocketMemory::of(socket.index(), rmsr, tmsr).usable() {
                 *slot = Slot { taken: true, send_pending: false };
                 return Some(socket);
             }
@@ -74,7 +73,8 @@ impl SocketPool {
 
     /// The buffer layout of `socket`.
     pub(crate) fn memory(&self, socket: Socket) -> SocketMemory {
-        self.memory.get(usize::from(socket.index())).copied().unwrap_or(SocketMemory::NONE)
+        let [rmsr, tmsr] = self.msr;
+        SocketMemory::of(socket.index(), rmsr, tmsr)
     }
 
     /// Whether a SEND on `socket` is still waiting for its SEND_OK.
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn take_hands_out_free_sockets_in_order_until_none_is_left() {
-        let mut pool = SocketPool::new(SocketSizes::default().layout());
+        let mut pool = SocketPool::new(regs::MSR_RESET, regs::MSR_RESET);
         let taken: Vec<_> = core::iter::from_fn(|| pool.take()).map(Socket::index).collect();
         assert_eq!(taken, [0, 1, 2, 3]);
         let two = Socket::new(2).unwrap();
@@ -117,8 +117,8 @@ mod tests {
     fn sockets_without_memory_are_never_taken() {
         let sizes =
             SocketSizes { rx: [BufSize::K2; 4], tx: [BufSize::K4, BufSize::K4, BufSize::K1, BufSize::K1] };
-        let mut pool = SocketPool::new(SocketSizes::default().layout());
-        pool.set_layout(sizes.layout());
+        let mut pool = SocketPool::new(regs::MSR_RESET, regs::MSR_RESET);
+        pool.set_layout(sizes.rmsr(), sizes.tmsr());
         assert_eq!(pool.take().map(Socket::index), Some(0));
         assert_eq!(pool.take().map(Socket::index), Some(1));
         assert_eq!(pool.take(), None);
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_pending_send_is_forgotten_when_the_socket_changes_hands() {
-        let mut pool = SocketPool::new(SocketSizes::default().layout());
+        let mut pool = SocketPool::new(regs::MSR_RESET, regs::MSR_RESET);
         let socket = pool.take().unwrap();
         assert!(!pool.send_pending(socket));
         pool.set_send_pending(socket, true);

@@ -265,70 +265,88 @@ impl Command {
     }
 }
 
-/// A socket state, read from [`sn::SR`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A socket state: the value of [`sn::SR`], with the states' names as constants.
+///
+/// A plain byte, so reading Sn_SR costs no decoding: any value the chip reports is a
+/// `Status` (UDP, IPRAW and MACRAW states too), and compares unequal to the TCP states
+/// named here.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Status {
-    /// 0x00: the socket is closed.
-    Closed,
-    /// 0x13: opened in TCP mode, neither listening nor connected.
-    Init,
-    /// 0x14: waiting for a connection.
-    Listen,
-    /// 0x15: SYN sent (client connecting).
-    SynSent,
-    /// 0x16: SYN received (server side of a handshake in progress).
-    SynRecv,
-    /// 0x17: connected.
-    Established,
-    /// 0x18: FIN sent, waiting for the peer's.
-    FinWait,
-    /// 0x1A: both sides sent FIN at once.
-    Closing,
-    /// 0x1B: waiting out the connection's last segments.
-    TimeWait,
-    /// 0x1C: the peer sent FIN; we may still send and read buffered data.
-    CloseWait,
-    /// 0x1D: our FIN is sent after the peer's, waiting for its ACK.
-    LastAck,
-    /// Any other code (UDP, IPRAW, MACRAW, transient ARP states, ...).
-    Other(u8),
-}
+pub struct Status(u8);
 
 impl Status {
+    /// 0x00: the socket is closed.
+    pub const CLOSED: Self = Self(0x00);
+    /// 0x13: opened in TCP mode, neither listening nor connected.
+    pub const INIT: Self = Self(0x13);
+    /// 0x14: waiting for a connection.
+    pub const LISTEN: Self = Self(0x14);
+    /// 0x15: SYN sent (client connecting).
+    pub const SYN_SENT: Self = Self(0x15);
+    /// 0x16: SYN received (server side of a handshake in progress).
+    pub const SYN_RECV: Self = Self(0x16);
+    /// 0x17: connected.
+    pub const ESTABLISHED: Self = Self(0x17);
+    /// 0x18: FIN sent, waiting for the peer's.
+    pub const FIN_WAIT: Self = Self(0x18);
+    /// 0x1A: both sides sent FIN at once.
+    pub const CLOSING: Self = Self(0x1A);
+    /// 0x1B: waiting out the connection's last segments.
+    pub const TIME_WAIT: Self = Self(0x1B);
+    /// 0x1C: the peer sent FIN; we may still send and read buffered data.
+    pub const CLOSE_WAIT: Self = Self(0x1C);
+    /// 0x1D: our FIN is sent after the peer's, waiting for its ACK.
+    pub const LAST_ACK: Self = Self(0x1D);
+    /// 0x01: resolving the peer's MAC address (ARP) before CONNECT's SYN goes out, as
+    /// W5100s report it (the Arduino Ethernet library's `SnSR::ARP`). The datasheet lists
+    /// 0x11 (TCP), 0x21 (UDP) and 0x31 (IPRAW) for it: [`is_arp`](Self::is_arp) takes all.
+    pub const ARP: Self = Self(0x01);
+
     /// The status for an Sn_SR value.
     pub const fn from_code(code: u8) -> Self {
-        match code {
-            0x00 => Self::Closed,
-            0x13 => Self::Init,
-            0x14 => Self::Listen,
-            0x15 => Self::SynSent,
-            0x16 => Self::SynRecv,
-            0x17 => Self::Established,
-            0x18 => Self::FinWait,
-            0x1A => Self::Closing,
-            0x1B => Self::TimeWait,
-            0x1C => Self::CloseWait,
-            0x1D => Self::LastAck,
-            other => Self::Other(other),
-        }
+        Self(code)
     }
 
     /// The Sn_SR value of this status.
     pub const fn code(self) -> u8 {
-        match self {
-            Self::Closed => 0x00,
-            Self::Init => 0x13,
-            Self::Listen => 0x14,
-            Self::SynSent => 0x15,
-            Self::SynRecv => 0x16,
-            Self::Established => 0x17,
-            Self::FinWait => 0x18,
-            Self::Closing => 0x1A,
-            Self::TimeWait => 0x1B,
-            Self::CloseWait => 0x1C,
-            Self::LastAck => 0x1D,
-            Self::Other(code) => code,
+        self.0
+    }
+
+    /// ARP in progress: 0x01, 0x11, 0x21 or 0x31.
+    pub const fn is_arp(self) -> bool {
+        self.0 & 0xCF == 0x01
+    }
+
+    /// A connection on its way, not yet ESTABLISHED: INIT, ARP, SYNSENT or SYNRECV.
+    pub const fn is_connecting(self) -> bool {
+        matches!(self, Self::INIT | Self::SYN_SENT | Self::SYN_RECV) || self.is_arp()
+    }
+
+    /// The datasheet's name of a TCP state (`SOCK_…` without the prefix), if it is one.
+    pub const fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::CLOSED => "CLOSED",
+            Self::INIT => "INIT",
+            Self::LISTEN => "LISTEN",
+            Self::SYN_SENT => "SYNSENT",
+            Self::SYN_RECV => "SYNRECV",
+            Self::ESTABLISHED => "ESTABLISHED",
+            Self::FIN_WAIT => "FIN_WAIT",
+            Self::CLOSING => "CLOSING",
+            Self::TIME_WAIT => "TIME_WAIT",
+            Self::CLOSE_WAIT => "CLOSE_WAIT",
+            Self::LAST_ACK => "LAST_ACK",
+            other if other.is_arp() => "ARP",
+            _ => return None,
+        })
+    }
+}
+
+impl core::fmt::Debug for Status {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{name} (0x{:02X})", self.0),
+            None => write!(f, "Status(0x{:02X})", self.0),
         }
     }
 }
@@ -349,6 +367,17 @@ mod tests {
         for code in 0..=u8::MAX {
             assert_eq!(Status::from_code(code).code(), code);
         }
+    }
+
+    #[test]
+    fn every_arp_code_is_arp() {
+        for code in 0..=u8::MAX {
+            let arp = matches!(code, 0x01 | 0x11 | 0x21 | 0x31);
+            assert_eq!(Status::from_code(code).is_arp(), arp, "0x{code:02X}");
+            assert_eq!(Status::from_code(code).is_connecting(), arp || matches!(code, 0x13 | 0x15 | 0x16));
+        }
+        assert_eq!(format!("{:?}", Status::from_code(0x11)), "ARP (0x11)");
+        assert_eq!(format!("{:?}", Status::from_code(0x22)), "Status(0x22)");
     }
 
     #[test]

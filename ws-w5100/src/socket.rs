@@ -92,7 +92,7 @@ impl Socket {
         bus.write(self.reg(sn::MR), sn_mr::TCP)?;
         bus.write_u16(self.reg(sn::PORT), port)?;
         self.command(bus, Command::Open)?;
-        self.expect(bus, Status::Init)
+        self.expect(bus, Status::INIT)
     }
 
     /// Start listening (INIT → LISTEN).
@@ -102,7 +102,7 @@ impl Socket {
     pub(crate) fn listen<SPI: SpiDevice>(self, bus: &mut Bus<SPI>) -> Result<(), Error<SPI::Error>> {
         self.command(bus, Command::Listen)?;
         match self.status(bus)? {
-            Status::Listen | Status::SynRecv | Status::Established | Status::CloseWait => Ok(()),
+            Status::LISTEN | Status::SYN_RECV | Status::ESTABLISHED | Status::CLOSE_WAIT => Ok(()),
             other => Err(Error::UnexpectedStatus(other.code())),
         }
     }

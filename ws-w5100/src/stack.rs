@@ -201,12 +201,12 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
                 Err(nb::Error::WouldBlock)
             }
             State::Connecting(socket) => match socket.status(&mut self.bus)? {
-                Status::Established | Status::CloseWait => {
+                Status::ESTABLISHED | Status::CLOSE_WAIT => {
                     socket.clear_interrupts(&mut self.bus, SocketInterrupts::CON)?;
                     handle.state = State::Connected(socket);
                     Ok(())
                 }
-                Status::Closed => {
+                Status::CLOSED => {
                     let interrupts = socket.interrupts(&mut self.bus)?;
                     socket.clear_interrupts(&mut self.bus, SocketInterrupts::ALL)?;
                     handle.state = State::Idle(socket);
@@ -228,8 +228,8 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             return Ok(0);
         }
         match socket.status(&mut self.bus)? {
-            Status::Established | Status::CloseWait => handle.state = State::Connected(socket),
-            Status::Init | Status::SynSent | Status::SynRecv => return Err(nb::Error::WouldBlock),
+            Status::ESTABLISHED | Status::CLOSE_WAIT => handle.state = State::Connected(socket),
+            Status::INIT | Status::SYN_SENT | Status::SYN_RECV => return Err(nb::Error::WouldBlock),
             _ => return Err(nb::Error::Other(self.closed_error(socket)?)),
         }
         if !self.send_ready(socket)? {
@@ -253,16 +253,16 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
         // Status first, then the byte count: see the module docs.
         let status = socket.status(&mut self.bus)?;
         match status {
-            Status::Established | Status::CloseWait => handle.state = State::Connected(socket),
-            Status::Init | Status::SynSent | Status::SynRecv => return Err(nb::Error::WouldBlock),
-            Status::Closed => return Err(nb::Error::Other(self.closed_error(socket)?)),
+            Status::ESTABLISHED | Status::CLOSE_WAIT => handle.state = State::Connected(socket),
+            Status::INIT | Status::SYN_SENT | Status::SYN_RECV => return Err(nb::Error::WouldBlock),
+            Status::CLOSED => return Err(nb::Error::Other(self.closed_error(socket)?)),
             _ => {}
         }
         let memory = self.pool.memory(socket);
         let available = socket.rx_available(&mut self.bus, &memory)?;
         if available == 0 {
             return Err(match status {
-                Status::Established => nb::Error::WouldBlock,
+                Status::ESTABLISHED => nb::Error::WouldBlock,
                 _ => nb::Error::Other(Error::Closed),
             });
         }
@@ -277,10 +277,10 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
         self.pool.release(socket);
         if let State::Connected(_) = handle.state {
             let status = socket.status(&mut self.bus)?;
-            if matches!(status, Status::Established | Status::CloseWait) {
+            if matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT) {
                 socket.command(&mut self.bus, Command::Discon)?;
                 for _ in 0..CLOSE_POLLS {
-                    if socket.status(&mut self.bus)? == Status::Closed {
+                    if socket.status(&mut self.bus)? == Status::CLOSED {
                         break;
                     }
                 }
@@ -332,7 +332,7 @@ impl<SPI: SpiDevice> TcpFullStack for W5100<SPI> {
             },
         };
         match socket.status(&mut self.bus)? {
-            Status::Established | Status::CloseWait => {
+            Status::ESTABLISHED | Status::CLOSE_WAIT => {
                 let remote = socket.remote(&mut self.bus)?;
                 socket.clear_interrupts(&mut self.bus, SocketInterrupts::CON)?;
                 // The connection keeps its slot; the listener moves on. A failed re-arm
@@ -341,7 +341,7 @@ impl<SPI: SpiDevice> TcpFullStack for W5100<SPI> {
                 handle.state = State::Listener { port, armed: rearmed };
                 Ok((TcpSocket::new(State::Connected(socket)), SocketAddr::V4(remote)))
             }
-            Status::Closed | Status::Init => {
+            Status::CLOSED | Status::INIT => {
                 if let Err(e) = self.arm(socket, port) {
                     self.pool.release(socket);
                     handle.state = State::Listener { port, armed: None };

@@ -238,7 +238,7 @@ fn peer_reset_is_pipe_closed_not_a_hang() {
     assert_eq!(error.kind(), TcpErrorKind::PipeClosed);
     let status =
         w5100.spi_mut().register(regs::socket_register(conn.hardware_socket().unwrap().index(), sn::SR));
-    assert_eq!(status, regs::Status::Closed.code());
+    assert_eq!(status, regs::Status::CLOSED.code());
     assert_eq!(w5100.send(&mut conn, b"more").err(), Some(nb::Error::Other(Error::Closed)));
     w5100.close(conn).unwrap();
     // The listener still works.

@@ -21,11 +21,11 @@ impl W5100Sim {
         };
         match Command::from_code(code) {
             Some(Command::Open) => self.open(n),
-            Some(Command::Listen) if status == Status::Init => self.listen(n),
-            Some(Command::Connect) if status == Status::Init => self.connect(n),
+            Some(Command::Listen) if status == Status::INIT => self.listen(n),
+            Some(Command::Connect) if status == Status::INIT => self.connect(n),
             Some(Command::Discon) => self.discon(n),
             Some(Command::Close) => self.close(n),
-            Some(Command::Send) if matches!(status, Status::Established | Status::CloseWait) => {
+            Some(Command::Send) if matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT) => {
                 self.send(n);
             }
             Some(Command::Recv) => self.recv(n),
@@ -33,7 +33,7 @@ impl W5100Sim {
             _ => {}
         }
         self.listeners.retain(|l| {
-            self.sockets.iter().any(|s| s.status != Status::Closed && s.listen_port == Some(l.port))
+            self.sockets.iter().any(|s| s.status != Status::CLOSED && s.listen_port == Some(l.port))
         });
     }
 
@@ -53,7 +53,7 @@ impl W5100Sim {
             socket.tx_end = None;
             socket.rx_wr = pointer;
             socket.rx_ack = pointer;
-            socket.status = Status::Init;
+            socket.status = Status::INIT;
         }
     }
 
@@ -77,7 +77,7 @@ impl W5100Sim {
         }
         if let Some(socket) = self.sockets.get_mut(n) {
             socket.listen_port = Some(port);
-            socket.status = Status::Listen;
+            socket.status = Status::LISTEN;
         }
     }
 
@@ -96,7 +96,7 @@ impl W5100Sim {
                 let _ = stream.set_nodelay(true);
                 if let Some(socket) = self.sockets.get_mut(n) {
                     socket.stream = Some(stream);
-                    socket.status = Status::Established;
+                    socket.status = Status::ESTABLISHED;
                 }
                 self.raise(n, SocketInterrupts::CON);
             }
@@ -126,7 +126,7 @@ impl W5100Sim {
     pub(super) fn close(&mut self, n: usize) {
         if let Some(socket) = self.sockets.get_mut(n) {
             socket.stream = None;
-            socket.status = Status::Closed;
+            socket.status = Status::CLOSED;
             socket.listen_port = None;
             socket.tx_end = None;
         }
@@ -166,11 +166,11 @@ mod tests {
         let sr = regs::socket_register(1, sn::SR);
         write(&mut sim, regs::socket_register(1, sn::MR), sn_mr::UDP);
         write(&mut sim, regs::socket_register(1, sn::CR), Command::Open.code());
-        assert_eq!(read(&mut sim, sr), Status::Closed.code());
+        assert_eq!(read(&mut sim, sr), Status::CLOSED.code());
         write(&mut sim, regs::socket_register(1, sn::MR), sn_mr::TCP);
         write(&mut sim, regs::socket_register(1, sn::CR), Command::Open.code());
         assert_eq!(read(&mut sim, regs::socket_register(1, sn::CR)), 0);
-        assert_eq!(read(&mut sim, sr), Status::Init.code());
+        assert_eq!(read(&mut sim, sr), Status::INIT.code());
         assert_eq!(read(&mut sim, regs::socket_register(1, sn::TX_FSR)), 0x08);
     }
 }

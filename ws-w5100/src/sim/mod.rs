@@ -105,7 +105,7 @@ struct SimSocket {
 impl SimSocket {
     const fn new() -> Self {
         Self {
-            status: Status::Closed,
+            status: Status::CLOSED,
             stream: None,
             listen_port: None,
             tx_rd: 0,

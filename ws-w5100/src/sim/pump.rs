@@ -30,8 +30,8 @@ impl W5100Sim {
     pub(super) fn pump(&mut self, n: usize) {
         self.pump_lingering();
         match self.sockets.get(n).map(|s| s.status) {
-            Some(Status::Listen) => self.pump_accept(n),
-            Some(Status::Established | Status::CloseWait) => {
+            Some(Status::LISTEN) => self.pump_accept(n),
+            Some(Status::ESTABLISHED | Status::CLOSE_WAIT) => {
                 self.pump_tx(n);
                 self.pump_rx(n);
             }
@@ -70,7 +70,7 @@ impl W5100Sim {
         self.set_u16(socket_reg(n, sn::DPORT), port);
         if let Some(socket) = self.sockets.get_mut(n) {
             socket.stream = Some(stream);
-            socket.status = Status::Established;
+            socket.status = Status::ESTABLISHED;
         }
         self.raise(n, SocketInterrupts::CON);
     }
@@ -125,7 +125,7 @@ impl W5100Sim {
         let Some(socket) = sockets.get_mut(n) else {
             return;
         };
-        if socket.status != Status::Established {
+        if socket.status != Status::ESTABLISHED {
             return;
         }
         let mut flags = SocketInterrupts::NONE;
@@ -144,7 +144,7 @@ impl W5100Sim {
             };
             match stream.read(space) {
                 Ok(0) => {
-                    socket.status = Status::CloseWait;
+                    socket.status = Status::CLOSE_WAIT;
                     flags |= SocketInterrupts::DISCON;
                     break;
                 }
