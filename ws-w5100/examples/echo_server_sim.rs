@@ -5,6 +5,7 @@
 //! (default 127.0.0.1:9002)
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
 
 use ws_examples::args::ServerArgs;
 use ws_examples::serve::{serve, Serve};
@@ -18,7 +19,8 @@ fn main() {
         IpAddr::V4(ip) => ip,
         IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
     };
-    let mut stack = W5100::new(W5100Sim::new(host));
+    let start = Instant::now();
+    let mut stack = W5100::new(W5100Sim::new(host), move || start.elapsed().as_millis() as u64);
     let net = NetConfig { ip: host, ..NetConfig::default() };
     if let Err(e) = stack.init(&net, &SocketSizes::default()) {
         eprintln!("W5100 init: {e}");

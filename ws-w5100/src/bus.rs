@@ -6,7 +6,7 @@
 
 use embedded_hal::spi::SpiDevice;
 
-use crate::Error;
+use crate::{Clock, Error};
 
 /// Opcode of a write frame.
 pub(crate) const WRITE: u8 = 0xF0;
@@ -16,23 +16,38 @@ pub(crate) const READ: u8 = 0x0F;
 /// How many times a 16-bit counter is re-read while waiting for two equal readings.
 const STABLE_READS: usize = 8;
 
-/// The SPI device with the W5100's framing on top.
+/// The SPI device with the W5100's framing on top, and the caller's clock that every wait
+/// on the chip is measured with.
 #[derive(Debug)]
-pub(crate) struct Bus<SPI> {
+pub(crate) struct Bus<SPI, C> {
     spi: SPI,
+    clock: C,
 }
 
-impl<SPI: SpiDevice> Bus<SPI> {
-    pub(crate) const fn new(spi: SPI) -> Self {
-        Self { spi }
+impl<SPI, C: Clock> Bus<SPI, C> {
+    /// The time `ms` milliseconds from now, for a wait on the chip.
+    pub(crate) fn deadline(&mut self, ms: u16) -> u64 {
+        // A millisecond count reaches 2^64 in 584 million years: no overflow to guard.
+        self.clock.now_ms().wrapping_add(u64::from(ms))
+    }
+
+    /// Whether `deadline` has passed.
+    pub(crate) fn expired(&mut self, deadline: u64) -> bool {
+        self.clock.now_ms() >= deadline
+    }
+}
+
+impl<SPI: SpiDevice, C> Bus<SPI, C> {
+    pub(crate) const fn new(spi: SPI, clock: C) -> Self {
+        Self { spi, clock }
     }
 
     pub(crate) fn spi_mut(&mut self) -> &mut SPI {
         &mut self.spi
     }
 
-    pub(crate) fn release(self) -> SPI {
-        self.spi
+    pub(crate) fn release(self) -> (SPI, C) {
+        (self.spi, self.clock)
     }
 
     /// Write one byte.
@@ -135,8 +150,8 @@ mod tests {
         }
     }
 
-    fn bus(answers: &[u8]) -> Bus<Script> {
-        Bus::new(Script { frames: Vec::new(), answers: answers.to_vec() })
+    fn bus(answers: &[u8]) -> Bus<Script, fn() -> u64> {
+        Bus::new(Script { frames: Vec::new(), answers: answers.to_vec() }, || 0)
     }
 
     #[test]

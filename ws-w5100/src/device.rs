@@ -9,10 +9,11 @@ use crate::bus::Bus;
 use crate::memory::SocketSizes;
 use crate::pool::SocketPool;
 use crate::regs::{self, mr};
-use crate::Error;
+use crate::{Clock, Error};
 
-/// How many times MR is polled for the reset bit to clear.
-const RESET_POLLS: usize = 10_000;
+/// How long the chip may take to clear MR's reset bit, in milliseconds (the Arduino
+/// Ethernet library allows 20).
+const RESET_MS: u16 = 20;
 
 /// First port handed to client sockets that were not bound (the IANA dynamic range).
 pub(crate) const EPHEMERAL_PORT_START: u16 = 49_152;
@@ -43,27 +44,34 @@ impl Default for NetConfig {
 }
 
 /// A W5100 on an SPI bus; after [`init`](Self::init) it is an embedded-nal TCP stack.
+///
+/// `C` is the caller's millisecond [`Clock`]; a function, `fn() -> u64`, by default.
 #[derive(Debug)]
 // `repr(C)` pins the field order below. The firmware is within a few hundred bytes of its
 // flash budget, and the order rustc picks on its own (the pool first) costs it 64 bytes of
 // Cortex-M0 code; of the orders measured with `cargo xtask size`, this one was the smallest.
 #[repr(C)]
-pub struct W5100<SPI> {
-    pub(crate) bus: Bus<SPI>,
+pub struct W5100<SPI, C = fn() -> u64> {
+    pub(crate) bus: Bus<SPI, C>,
     pub(crate) pool: SocketPool,
     pub(crate) initialized: bool,
     pub(crate) next_port: u16,
 }
 
-impl<SPI: SpiDevice> W5100<SPI> {
-    /// Wrap the chip's SPI device; nothing is sent until [`init`](Self::init).
+impl<SPI: SpiDevice, C: Clock> W5100<SPI, C> {
+    /// Wrap the chip's SPI device and a millisecond clock; nothing is sent until
+    /// [`init`](Self::init).
     ///
     /// The device must toggle chip select per transaction: the W5100 needs CS to rise after
     /// every 4-byte frame. SPI mode 0, up to 14 MHz (8 MHz on an Arduino Zero with a W5100
     /// shield, which does not work faster there).
-    pub fn new(spi: SPI) -> Self {
+    ///
+    /// Every wait on the chip ends at a deadline on `clock` (see [`Clock`]): the reset
+    /// 20 ms, a socket command 100 ms, the wait for CLOSED after a DISCON in
+    /// [`close`](embedded_nal::TcpClientStack::close) 1 s (as the Arduino Ethernet library).
+    pub fn new(spi: SPI, clock: C) -> Self {
         Self {
-            bus: Bus::new(spi),
+            bus: Bus::new(spi, clock),
             pool: SocketPool::new(regs::MSR_RESET, regs::MSR_RESET),
             initialized: false,
             next_port: EPHEMERAL_PORT_START,
@@ -119,20 +127,23 @@ impl<SPI: SpiDevice> W5100<SPI> {
         self.bus.spi_mut()
     }
 
-    /// Give the SPI device back.
-    pub fn release(self) -> SPI {
+    /// Give the SPI device and the clock back.
+    pub fn release(self) -> (SPI, C) {
         self.bus.release()
     }
 
-    /// Software reset through MR, waiting (bounded) for the chip to clear the bit.
+    /// Software reset through MR, waiting (until a deadline) for the chip to clear the bit.
     fn reset(&mut self) -> Result<(), Error<SPI::Error>> {
         self.bus.write(regs::MR, mr::RST)?;
-        for _ in 0..RESET_POLLS {
+        let deadline = self.bus.deadline(RESET_MS);
+        loop {
             if self.bus.read(regs::MR)? & mr::RST == 0 {
                 return Ok(());
             }
+            if self.bus.expired(deadline) {
+                return Err(Error::NotAnswering);
+            }
         }
-        Err(Error::NotAnswering)
     }
 
     /// A local port for a client socket that was not bound.
@@ -161,7 +172,7 @@ mod tests {
                 Ok(())
             }
         }
-        let mut w5100 = W5100::new(NoSpi);
+        let mut w5100 = W5100::new(NoSpi, || 0);
         w5100.next_port = u16::MAX;
         assert_eq!(w5100.ephemeral_port(), u16::MAX);
         assert_eq!(w5100.ephemeral_port(), EPHEMERAL_PORT_START);

@@ -11,9 +11,10 @@
 //! use embedded_nal::{TcpClientStack, TcpFullStack};
 //! use ws_w5100::{Error, NetConfig, SocketSizes, W5100};
 //!
-//! /// Accept one client on port 80 and greet it.
-//! fn greet<SPI: SpiDevice>(spi: SPI) -> Result<(), Error<SPI::Error>> {
-//!     let mut w5100 = W5100::new(spi);
+//! /// Accept one client on port 80 and greet it; `now_ms` is a millisecond clock, such as a
+//! /// SysTick counter.
+//! fn greet<SPI: SpiDevice>(spi: SPI, now_ms: fn() -> u64) -> Result<(), Error<SPI::Error>> {
+//!     let mut w5100 = W5100::new(spi, now_ms);
 //!     w5100.init(&NetConfig::default(), &SocketSizes::default())?;
 //!     let mut listener = w5100.socket()?;
 //!     w5100.bind(&mut listener, 80)?;
@@ -51,6 +52,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bus;
+mod clock;
 mod device;
 mod error;
 mod memory;
@@ -65,6 +67,7 @@ pub mod stack;
 #[cfg(feature = "sim")]
 pub mod sim;
 
+pub use clock::Clock;
 pub use device::{NetConfig, W5100};
 pub use error::Error;
 pub use memory::{BufSize, SocketSizes};

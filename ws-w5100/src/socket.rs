@@ -1,8 +1,8 @@
 //! Hardware sockets: a small `Copy` handle, command issue, status and the ring buffers.
 //!
 //! The state lives in the chip; a [`Socket`] is only the index of one of its four register
-//! blocks. Every wait is a bounded poll that ends in an error instead of hanging on a chip
-//! that stopped answering.
+//! blocks. Every wait polls until a deadline on the caller's clock and ends in an error
+//! instead of hanging on a chip that stopped answering.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -11,10 +11,10 @@ use embedded_hal::spi::SpiDevice;
 use crate::bus::Bus;
 use crate::memory::SocketMemory;
 use crate::regs::{self, sn, sn_mr, Command, SocketInterrupts, Status};
-use crate::Error;
+use crate::{Clock, Error};
 
-/// How many times Sn_CR is polled for the chip to accept a command.
-const COMMAND_POLLS: usize = 1_000;
+/// How long the chip may take to accept a socket command (clear Sn_CR), in milliseconds.
+const COMMAND_MS: u16 = 100;
 
 /// One of the chip's four hardware sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,47 +44,51 @@ impl Socket {
         regs::socket_register(self.0, offset)
     }
 
-    /// Issue `command` and wait, bounded, for the chip to clear Sn_CR.
-    pub(crate) fn command<SPI: SpiDevice>(
+    /// Issue `command` and wait, until a deadline, for the chip to clear Sn_CR.
+    pub(crate) fn command<SPI: SpiDevice, C: Clock>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
         command: Command,
     ) -> Result<(), Error<SPI::Error>> {
         bus.write(self.reg(sn::CR), command.code())?;
-        for _ in 0..COMMAND_POLLS {
-            if bus.read(self.reg(sn::CR))? == 0 {
-                return Ok(());
+        let deadline = bus.deadline(COMMAND_MS);
+        while bus.read(self.reg(sn::CR))? != 0 {
+            if bus.expired(deadline) {
+                return Err(Error::CommandTimeout);
             }
         }
-        Err(Error::CommandTimeout)
+        Ok(())
     }
 
     /// The socket's current state.
-    pub(crate) fn status<SPI: SpiDevice>(self, bus: &mut Bus<SPI>) -> Result<Status, Error<SPI::Error>> {
+    pub(crate) fn status<SPI: SpiDevice, C>(
+        self,
+        bus: &mut Bus<SPI, C>,
+    ) -> Result<Status, Error<SPI::Error>> {
         Ok(Status::from_code(bus.read(self.reg(sn::SR))?))
     }
 
     /// The socket's interrupt flags (Sn_IR).
-    pub(crate) fn interrupts<SPI: SpiDevice>(
+    pub(crate) fn interrupts<SPI: SpiDevice, C>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
     ) -> Result<SocketInterrupts, Error<SPI::Error>> {
         Ok(SocketInterrupts::from_bits(bus.read(self.reg(sn::IR))?))
     }
 
     /// Clear the interrupt flags in `flags` (the chip clears a bit written as 1).
-    pub(crate) fn clear_interrupts<SPI: SpiDevice>(
+    pub(crate) fn clear_interrupts<SPI: SpiDevice, C>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
         flags: SocketInterrupts,
     ) -> Result<(), Error<SPI::Error>> {
         bus.write(self.reg(sn::IR), flags.bits())
     }
 
     /// Close whatever the socket was doing, then open it in TCP mode on `port` (→ INIT).
-    pub(crate) fn open_tcp<SPI: SpiDevice>(
+    pub(crate) fn open_tcp<SPI: SpiDevice, C: Clock>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
         port: u16,
     ) -> Result<(), Error<SPI::Error>> {
         self.command(bus, Command::Close)?;
@@ -99,7 +103,10 @@ impl Socket {
     ///
     /// A client may arrive between the command and the status read, so a handshake in
     /// progress or done counts as success too.
-    pub(crate) fn listen<SPI: SpiDevice>(self, bus: &mut Bus<SPI>) -> Result<(), Error<SPI::Error>> {
+    pub(crate) fn listen<SPI: SpiDevice, C: Clock>(
+        self,
+        bus: &mut Bus<SPI, C>,
+    ) -> Result<(), Error<SPI::Error>> {
         self.command(bus, Command::Listen)?;
         match self.status(bus)? {
             Status::LISTEN | Status::SYN_RECV | Status::ESTABLISHED | Status::CLOSE_WAIT => Ok(()),
@@ -108,9 +115,9 @@ impl Socket {
     }
 
     /// Start connecting to `remote` (INIT → SYNSENT); completion is seen in the status.
-    pub(crate) fn connect<SPI: SpiDevice>(
+    pub(crate) fn connect<SPI: SpiDevice, C: Clock>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
         remote: SocketAddrV4,
     ) -> Result<(), Error<SPI::Error>> {
         bus.write_bytes(self.reg(sn::DIPR), &remote.ip().octets())?;
@@ -119,9 +126,9 @@ impl Socket {
     }
 
     /// The peer's address (valid once a connection is established).
-    pub(crate) fn remote<SPI: SpiDevice>(
+    pub(crate) fn remote<SPI: SpiDevice, C>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
     ) -> Result<SocketAddrV4, Error<SPI::Error>> {
         let mut ip = [0; 4];
         bus.read_bytes(self.reg(sn::DIPR), &mut ip)?;
@@ -132,9 +139,9 @@ impl Socket {
     /// Copy as much of `data` as fits into the TX ring and advance Sn_TX_WR.
     ///
     /// Returns the number of bytes queued (0 when the ring is full). The caller issues SEND.
-    pub(crate) fn write_tx<SPI: SpiDevice>(
+    pub(crate) fn write_tx<SPI: SpiDevice, C>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
         memory: &SocketMemory,
         data: &[u8],
     ) -> Result<usize, Error<SPI::Error>> {
@@ -155,18 +162,18 @@ impl Socket {
     }
 
     /// Bytes waiting in the RX ring.
-    pub(crate) fn rx_available<SPI: SpiDevice>(
+    pub(crate) fn rx_available<SPI: SpiDevice, C>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
         memory: &SocketMemory,
     ) -> Result<u16, Error<SPI::Error>> {
         Ok(bus.read_u16_stable(self.reg(sn::RX_RSR))?.min(memory.rx_size))
     }
 
     /// Copy up to `available` received bytes into `buf`, advance Sn_RX_RD and issue RECV.
-    pub(crate) fn read_rx<SPI: SpiDevice>(
+    pub(crate) fn read_rx<SPI: SpiDevice, C: Clock>(
         self,
-        bus: &mut Bus<SPI>,
+        bus: &mut Bus<SPI, C>,
         memory: &SocketMemory,
         available: u16,
         buf: &mut [u8],
@@ -187,7 +194,7 @@ impl Socket {
     }
 
     /// Fail with [`Error::UnexpectedStatus`] unless the socket is in `want`.
-    fn expect<SPI: SpiDevice>(self, bus: &mut Bus<SPI>, want: Status) -> Result<(), Error<SPI::Error>> {
+    fn expect<SPI: SpiDevice, C>(self, bus: &mut Bus<SPI, C>, want: Status) -> Result<(), Error<SPI::Error>> {
         let status = self.status(bus)?;
         if status == want {
             Ok(())
@@ -207,8 +214,8 @@ fn ring_split(size: u16, ptr: u16, len: usize) -> (u16, usize) {
 }
 
 /// Write `data` into a ring of `size` bytes (a power of two) at `base`, starting at `ptr`.
-fn ring_write<SPI: SpiDevice>(
-    bus: &mut Bus<SPI>,
+fn ring_write<SPI: SpiDevice, C>(
+    bus: &mut Bus<SPI, C>,
     base: u16,
     size: u16,
     ptr: u16,
@@ -221,8 +228,8 @@ fn ring_write<SPI: SpiDevice>(
 }
 
 /// Read `buf.len()` bytes from a ring of `size` bytes (a power of two) at `base`, from `ptr`.
-fn ring_read<SPI: SpiDevice>(
-    bus: &mut Bus<SPI>,
+fn ring_read<SPI: SpiDevice, C>(
+    bus: &mut Bus<SPI, C>,
     base: u16,
     size: u16,
     ptr: u16,

@@ -54,8 +54,9 @@
 //! [`Error::ConnectionRefused`] if the socket closed (the handle may then connect again).
 //!
 //! # Closing
-//! [`close`] sends FIN (DISCON) on a connected socket, polls a bounded number of times for
-//! the chip to reach CLOSED, then issues CLOSE whatever the outcome.
+//! [`close`] sends FIN (DISCON) on a connected socket, waits up to 1 s on the caller's
+//! [`Clock`](crate::Clock) for the chip to reach CLOSED, then issues CLOSE whatever the
+//! outcome.
 //!
 //! [`close`]: TcpClientStack::close
 
@@ -66,10 +67,11 @@ use embedded_nal::{TcpClientStack, TcpFullStack};
 
 use crate::regs::{Command, SocketInterrupts, Status};
 use crate::socket::Socket;
-use crate::{Error, W5100};
+use crate::{Clock, Error, W5100};
 
-/// How many times Sn_SR is polled for CLOSED after DISCON in `close`.
-const CLOSE_POLLS: usize = 2_000;
+/// How long `close` waits for CLOSED after DISCON, in milliseconds (as the Arduino Ethernet
+/// library).
+const CLOSE_MS: u16 = 1_000;
 
 /// A TCP socket handle of the [`W5100`] stack.
 ///
@@ -124,7 +126,7 @@ impl TcpSocket {
     }
 }
 
-impl<SPI: SpiDevice> W5100<SPI> {
+impl<SPI: SpiDevice, C: Clock> W5100<SPI, C> {
     /// The error for a connection the chip has closed: TIMEOUT if Sn_IR says so.
     fn closed_error(&mut self, socket: Socket) -> Result<Error<SPI::Error>, Error<SPI::Error>> {
         let interrupts = socket.interrupts(&mut self.bus)?;
@@ -173,7 +175,7 @@ impl<SPI: SpiDevice> W5100<SPI> {
     }
 }
 
-impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
+impl<SPI: SpiDevice, C: Clock> TcpClientStack for W5100<SPI, C> {
     type TcpSocket = TcpSocket;
     type Error = Error<SPI::Error>;
 
@@ -279,11 +281,8 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
             let status = socket.status(&mut self.bus)?;
             if matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT) {
                 socket.command(&mut self.bus, Command::Discon)?;
-                for _ in 0..CLOSE_POLLS {
-                    if socket.status(&mut self.bus)? == Status::CLOSED {
-                        break;
-                    }
-                }
+                let deadline = self.bus.deadline(CLOSE_MS);
+                while socket.status(&mut self.bus)? != Status::CLOSED && !self.bus.expired(deadline) {}
             }
         }
         socket.command(&mut self.bus, Command::Close)?;
@@ -291,7 +290,7 @@ impl<SPI: SpiDevice> TcpClientStack for W5100<SPI> {
     }
 }
 
-impl<SPI: SpiDevice> TcpFullStack for W5100<SPI> {
+impl<SPI: SpiDevice, C: Clock> TcpFullStack for W5100<SPI, C> {
     fn bind(&mut self, handle: &mut TcpSocket, local_port: u16) -> Result<(), Self::Error> {
         if local_port == 0 {
             return Err(Error::InvalidPort);

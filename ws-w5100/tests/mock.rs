@@ -1,10 +1,21 @@
 //! The driver against fake SPI devices: no chip, a broken bus.
 
 use core::convert::Infallible;
+use std::cell::Cell;
+use std::rc::Rc;
 
 use embedded_hal::spi::{self, ErrorKind, ErrorType, Operation, SpiDevice};
 use embedded_nal::TcpClientStack;
-use ws_w5100::{Error, NetConfig, SocketSizes, W5100};
+use ws_w5100::{Clock, Error, NetConfig, SocketSizes, W5100};
+
+/// A clock that advances a millisecond each time it is read: waits end without real time.
+fn ticking() -> impl Clock {
+    let mut now = 0;
+    move || {
+        now += 1;
+        now
+    }
+}
 
 /// A bus with nothing on it: every byte read is the same level (pull-down or pull-up).
 struct Floating(u8);
@@ -51,7 +62,7 @@ impl SpiDevice for Broken {
 #[test]
 fn init_reports_a_chip_that_never_answers() {
     for level in [0x00, 0xFF] {
-        let mut w5100 = W5100::new(Floating(level));
+        let mut w5100 = W5100::new(Floating(level), ticking());
         let result = w5100.init(&NetConfig::default(), &SocketSizes::default());
         assert_eq!(result, Err(Error::NotAnswering), "bus reading 0x{level:02X}");
         // Still unusable afterwards.
@@ -61,24 +72,31 @@ fn init_reports_a_chip_that_never_answers() {
 
 #[test]
 fn init_passes_bus_errors_through() {
-    let mut w5100 = W5100::new(Broken);
+    let mut w5100 = W5100::new(Broken, ticking());
     let result = w5100.init(&NetConfig::default(), &SocketSizes::default());
     assert_eq!(result, Err(Error::Spi(BusFault)));
 }
 
 #[test]
 fn stack_refuses_before_init() {
-    let mut w5100 = W5100::new(Floating(0));
+    let mut w5100 = W5100::new(Floating(0), ticking());
     assert_eq!(w5100.socket().err(), Some(Error::NotInitialized));
 }
 
 /// A register file that stores what is written, with socket commands played by a script:
-/// enough chip to reach the driver's rarer paths (timeouts, a stuck command register).
+/// enough chip to reach the driver's rarer paths (timeouts, a stuck command register, a
+/// slow chip).
 struct Scripted {
     mem: Vec<u8>,
     /// Called on a write to Sn_CR with (memory, socket register base, command); returns
     /// what Sn_CR reads back afterwards.
     script: fn(&mut [u8], usize, u8) -> u8,
+    /// Frames decoded so far, shared with the test's clock.
+    frames: Rc<Cell<u64>>,
+    /// Reads of Sn_CR that still show a command the script accepted (0 = none).
+    cr_busy: usize,
+    /// The Sn_CR still showing a command: its address and the reads left.
+    busy: Option<(usize, usize)>,
 }
 
 impl Scripted {
@@ -86,23 +104,40 @@ impl Scripted {
         let mut mem = vec![0; 0x8000];
         mem[0x0017] = 0x07;
         mem[0x0018] = 0xD0;
-        Self { mem, script }
+        Self { mem, script, frames: Rc::default(), cr_busy: 0, busy: None }
     }
 
     fn frame(&mut self, frame: &mut [u8]) {
+        self.frames.set(self.frames.get() + 1);
         let [op, hi, lo, data] = [frame[0], frame[1], frame[2], frame[3]];
         let addr = usize::from(u16::from_be_bytes([hi, lo])) % 0x8000;
         match op {
             0xF0 if addr == 0 => {} // MR: the reset completes at once.
             0xF0 if (0x0400..0x0800).contains(&addr) && addr & 0xFF == 0x01 => {
                 let base = addr & !0xFF;
-                self.mem[addr] = (self.script)(&mut self.mem, base, data);
+                let cr = (self.script)(&mut self.mem, base, data);
+                if cr == 0 && self.cr_busy > 0 {
+                    self.mem[addr] = data;
+                    self.busy = Some((addr, self.cr_busy));
+                } else {
+                    self.mem[addr] = cr;
+                }
             }
             0xF0 if (0x0400..0x0800).contains(&addr) && addr & 0xFF == 0x02 => {
                 self.mem[addr] &= !data; // Sn_IR: write 1 to clear
             }
             0xF0 => self.mem[addr] = data,
-            0x0F => frame[3] = self.mem[addr],
+            0x0F => {
+                match self.busy {
+                    Some((at, 0)) if at == addr => {
+                        self.mem[at] = 0;
+                        self.busy = None;
+                    }
+                    Some((at, left)) if at == addr => self.busy = Some((at, left - 1)),
+                    _ => {}
+                }
+                frame[3] = self.mem[addr];
+            }
             _ => {}
         }
     }
@@ -131,8 +166,8 @@ impl SpiDevice for Scripted {
 const SR: usize = 0x03;
 const IR: usize = 0x02;
 
-fn stack(script: fn(&mut [u8], usize, u8) -> u8) -> W5100<Scripted> {
-    let mut w5100 = W5100::new(Scripted::new(script));
+fn stack(script: fn(&mut [u8], usize, u8) -> u8) -> W5100<Scripted, impl Clock> {
+    let mut w5100 = W5100::new(Scripted::new(script), ticking());
     w5100.init(&NetConfig::default(), &SocketSizes::default()).unwrap();
     w5100
 }
@@ -189,4 +224,44 @@ fn a_stuck_command_register_is_an_error_not_a_hang() {
     let mut listener = w5100.socket().unwrap();
     embedded_nal::TcpFullStack::bind(&mut w5100, &mut listener, 80).unwrap();
     assert_eq!(embedded_nal::TcpFullStack::listen(&mut w5100, &mut listener), Err(Error::CommandTimeout));
+}
+
+/// A chip that does what each command asks, at once: OPEN → INIT, LISTEN → LISTEN,
+/// CONNECT → ESTABLISHED, DISCON and CLOSE → CLOSED.
+fn obedient(mem: &mut [u8], base: usize, command: u8) -> u8 {
+    match command {
+        0x01 => mem[base + SR] = 0x13,
+        0x02 => mem[base + SR] = 0x14,
+        0x04 => mem[base + SR] = 0x17,
+        0x08 | 0x10 => mem[base + SR] = 0x00,
+        _ => {}
+    }
+    0
+}
+
+/// The clock of a bus on which every frame takes 10 µs: milliseconds from the frame count.
+fn frame_clock(frames: &Rc<Cell<u64>>) -> impl Clock {
+    let frames = Rc::clone(frames);
+    move || frames.get() / 100
+}
+
+#[test]
+fn waits_are_timed_by_the_clock_not_by_a_poll_count() {
+    // A chip that shows each command in Sn_CR for 5,000 reads (50 ms at 10 µs a frame):
+    // within the 100 ms a command may take, however many polls that is.
+    let mut chip = Scripted::new(obedient);
+    chip.cr_busy = 5_000;
+    let frames = Rc::clone(&chip.frames);
+    let mut w5100 = W5100::new(chip, frame_clock(&frames));
+    w5100.init(&NetConfig::default(), &SocketSizes::default()).unwrap();
+    let mut listener = w5100.socket().unwrap();
+    embedded_nal::TcpFullStack::bind(&mut w5100, &mut listener, 80).unwrap();
+    assert_eq!(embedded_nal::TcpFullStack::listen(&mut w5100, &mut listener), Ok(()));
+    // A command register that never clears is given up on after 100 ms of the clock.
+    w5100.spi_mut().script = |_, _, command| command;
+    let mut socket = w5100.socket().unwrap();
+    let before = frames.get();
+    assert_eq!(w5100.connect(&mut socket, remote()), Err(nb::Error::Other(Error::CommandTimeout)));
+    let waited = frames.get() - before;
+    assert!((9_900..=10_100).contains(&waited), "gave up after {waited} frames, not 100 ms");
 }

@@ -4,6 +4,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use embedded_nal::{TcpClientStack, TcpError, TcpErrorKind, TcpFullStack};
@@ -16,8 +17,14 @@ type StackError = Error<core::convert::Infallible>;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
+/// The driver's clock: milliseconds since the first call.
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
 fn stack_with(sizes: &SocketSizes) -> Stack {
-    let mut w5100 = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST));
+    let mut w5100: Stack = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST), now_ms);
     w5100.init(&NetConfig::default(), sizes).unwrap();
     w5100
 }
@@ -102,7 +109,7 @@ fn init_writes_and_reads_back_the_configuration() {
         rx: [BufSize::K4, BufSize::K2, BufSize::K1, BufSize::K1],
         tx: [BufSize::K1, BufSize::K1, BufSize::K2, BufSize::K4],
     };
-    let mut w5100 = W5100::new(W5100Sim::default());
+    let mut w5100: Stack = W5100::new(W5100Sim::default(), now_ms);
     w5100.init(&net, &sizes).unwrap();
     assert_eq!(w5100.read_net_config().unwrap(), net);
     let sim = w5100.spi_mut();

@@ -44,7 +44,7 @@ const TX_LEN: usize = 1024;
 /// (`cargo xtask size` prints both).
 const CONNECTIONS: usize = 2;
 
-/// The stack type: the W5100 on the ICSP SPI.
+/// The stack type: the W5100 on the ICSP SPI, its waits timed by the SysTick clock.
 type Stack = W5100<EthernetSpi>;
 /// One connection: its socket, protocol state and borrowed buffers.
 type EchoSession<'b> = Session<'b, 'static, Stack>;
@@ -110,7 +110,7 @@ fn SysTick() {
 #[entry]
 fn main() -> ! {
     let Some(board) = Board::take() else { board::halt() };
-    let mut w5100 = W5100::new(board.ethernet);
+    let mut w5100: Stack = W5100::new(board.ethernet, clock::now_ms);
     let net = NetConfig { mac: MAC, ip: IP, subnet: SUBNET, gateway: GATEWAY };
     // The shield may still be in reset when the Zero starts: try until the chip answers.
     while w5100.init(&net, &SocketSizes::default()).is_err() {

@@ -35,13 +35,16 @@
 //! ```
 //! use std::io::Read;
 //! use std::net::{Ipv4Addr, TcpListener};
+//! use std::time::Instant;
 //!
 //! use embedded_nal::TcpClientStack;
 //! use ws_w5100::{sim::W5100Sim, NetConfig, SocketSizes, W5100};
 //!
 //! // A host peer, and the driver on the model connecting to it.
 //! let peer = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-//! let mut w5100 = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST));
+//! let start = Instant::now();
+//! let clock = move || start.elapsed().as_millis() as u64;
+//! let mut w5100 = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST), clock);
 //! w5100.init(&NetConfig::default(), &SocketSizes::default())?;
 //! let mut socket = w5100.socket()?;
 //! nb::block!(w5100.connect(&mut socket, peer.local_addr()?))?;
