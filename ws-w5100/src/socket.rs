@@ -86,6 +86,10 @@ impl Socket {
     }
 
     /// Close whatever the socket was doing, then open it in TCP mode on `port` (→ INIT).
+    ///
+    /// TCP mode with no delayed ACK (ND), as the Arduino Ethernet library sets it: without
+    /// it the chip holds every ACK back for up to RTR (200 ms), which throttles a peer
+    /// that waits for ACKs.
     pub(crate) fn open_tcp<SPI: SpiDevice, C: Clock>(
         self,
         bus: &mut Bus<SPI, C>,
@@ -93,7 +97,7 @@ impl Socket {
     ) -> Result<(), Error<SPI::Error>> {
         self.command(bus, Command::Close)?;
         self.clear_interrupts(bus, SocketInterrupts::ALL)?;
-        bus.write(self.reg(sn::MR), sn_mr::TCP)?;
+        bus.write(self.reg(sn::MR), sn_mr::TCP | sn_mr::ND)?;
         bus.write_u16(self.reg(sn::PORT), port)?;
         self.command(bus, Command::Open)?;
         self.expect(bus, Status::INIT)

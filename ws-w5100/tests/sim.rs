@@ -441,3 +441,16 @@ fn a_client_gone_before_accept_is_still_handed_out() {
     assert_eq!(poll(|| w5100.receive(&mut conn, &mut buf)), Err(Error::Closed));
     w5100.close(conn).unwrap();
 }
+
+#[test]
+fn sockets_are_opened_without_delayed_ack() {
+    // TCP | ND (0x21): without ND the chip holds ACKs back for up to RTR (200 ms).
+    let (mut w5100, socket, _peer) = connected_pair(&SocketSizes::default(), 0);
+    let n = socket.hardware_socket().unwrap().index();
+    assert_eq!(w5100.spi_mut().register(regs::socket_register(n, sn::MR)), 0x21);
+    let mut listener = w5100.socket().unwrap();
+    w5100.bind(&mut listener, free_port()).unwrap();
+    w5100.listen(&mut listener).unwrap();
+    let n = listener.hardware_socket().unwrap().index();
+    assert_eq!(w5100.spi_mut().register(regs::socket_register(n, sn::MR)), 0x21);
+}
