@@ -39,7 +39,7 @@
 //! | ESTABLISHED | 0 | `WouldBlock` | queued |
 //! | CLOSE_WAIT (peer sent FIN) | > 0 | `Ok(n)` | queued (half-close) |
 //! | CLOSE_WAIT | 0 | [`Error::Closed`] | queued (half-close) |
-//! | INIT, SYNSENT, SYNRECV | – | `WouldBlock` | `WouldBlock` |
+//! | INIT, ARP, SYNSENT, SYNRECV | – | `WouldBlock` | `WouldBlock` |
 //! | CLOSED, Sn_IR TIMEOUT set | – | [`Error::Timeout`] | [`Error::Timeout`] |
 //! | CLOSED (peer reset or closed) | – | [`Error::Closed`] | [`Error::Closed`] |
 //! | FIN_WAIT, CLOSING, TIME_WAIT, LAST_ACK | as CLOSE_WAIT | as CLOSE_WAIT | [`Error::Closed`] |
@@ -231,7 +231,7 @@ impl<SPI: SpiDevice, C: Clock> TcpClientStack for W5100<SPI, C> {
         }
         match socket.status(&mut self.bus)? {
             Status::ESTABLISHED | Status::CLOSE_WAIT => handle.state = State::Connected(socket),
-            Status::INIT | Status::SYN_SENT | Status::SYN_RECV => return Err(nb::Error::WouldBlock),
+            s if s.is_connecting() => return Err(nb::Error::WouldBlock),
             _ => return Err(nb::Error::Other(self.closed_error(socket)?)),
         }
         if !self.send_ready(socket)? {
@@ -256,7 +256,7 @@ impl<SPI: SpiDevice, C: Clock> TcpClientStack for W5100<SPI, C> {
         let status = socket.status(&mut self.bus)?;
         match status {
             Status::ESTABLISHED | Status::CLOSE_WAIT => handle.state = State::Connected(socket),
-            Status::INIT | Status::SYN_SENT | Status::SYN_RECV => return Err(nb::Error::WouldBlock),
+            s if s.is_connecting() => return Err(nb::Error::WouldBlock),
             Status::CLOSED => return Err(nb::Error::Other(self.closed_error(socket)?)),
             _ => {}
         }

@@ -265,3 +265,17 @@ fn waits_are_timed_by_the_clock_not_by_a_poll_count() {
     let waited = frames.get() - before;
     assert!((9_900..=10_100).contains(&waited), "gave up after {waited} frames, not 100 ms");
 }
+
+#[test]
+fn every_arp_code_is_a_connection_on_its_way() {
+    // W5100s report ARP as 0x01, the datasheet as 0x11, 0x21 and 0x31.
+    for code in [0x01, 0x11, 0x21, 0x31] {
+        let mut w5100 = stack(obedient);
+        let mut socket = w5100.socket().unwrap();
+        assert_eq!(w5100.connect(&mut socket, remote()), Err(nb::Error::WouldBlock));
+        w5100.spi_mut().mem[0x0403] = code;
+        assert_eq!(w5100.send(&mut socket, b"x"), Err(nb::Error::WouldBlock), "0x{code:02X}");
+        assert_eq!(w5100.receive(&mut socket, &mut [0; 4]), Err(nb::Error::WouldBlock), "0x{code:02X}");
+        assert_eq!(w5100.connect(&mut socket, remote()), Err(nb::Error::WouldBlock), "0x{code:02X}");
+    }
+}
