@@ -13,7 +13,8 @@ use crate::memory::SocketMemory;
 use crate::regs::{self, sn, sn_mr, Command, SocketInterrupts, Status};
 use crate::{Clock, Error};
 
-/// How long the chip may take to accept a socket command (clear Sn_CR), in milliseconds.
+/// How long the chip may take to accept a socket command (clear Sn_CR) and make the state
+/// change it causes, in milliseconds.
 const COMMAND_MS: u16 = 100;
 
 /// One of the chip's four hardware sockets.
@@ -44,12 +45,13 @@ impl Socket {
         regs::socket_register(self.0, offset)
     }
 
-    /// Issue `command` and wait, until a deadline, for the chip to clear Sn_CR.
+    /// Issue `command` and wait for the chip to accept it (clear Sn_CR); returns the
+    /// deadline for the state change that follows.
     pub(crate) fn command<SPI: SpiDevice, C: Clock>(
         self,
         bus: &mut Bus<SPI, C>,
         command: Command,
-    ) -> Result<(), Error<SPI::Error>> {
+    ) -> Result<u64, Error<SPI::Error>> {
         bus.write(self.reg(sn::CR), command.code())?;
         let deadline = bus.deadline(COMMAND_MS);
         while bus.read(self.reg(sn::CR))? != 0 {
@@ -57,7 +59,47 @@ impl Socket {
                 return Err(Error::CommandTimeout);
             }
         }
-        Ok(())
+        Ok(deadline)
+    }
+
+    /// Issue `command`, then wait for the state change it causes: until `done` holds for
+    /// Sn_SR or the deadline passes. Returns the last Sn_SR read.
+    ///
+    /// The chip changes Sn_SR some time after it clears Sn_CR: a status read right after
+    /// the command may still show the state before it.
+    fn command_until<SPI: SpiDevice, C: Clock>(
+        self,
+        bus: &mut Bus<SPI, C>,
+        command: Command,
+        done: fn(Status) -> bool,
+    ) -> Result<Status, Error<SPI::Error>> {
+        let deadline = self.command(bus, command)?;
+        self.wait_until(bus, deadline, done)
+    }
+
+    /// Poll Sn_SR until `done` holds for it or `deadline` passes; returns the last read.
+    pub(crate) fn wait_until<SPI: SpiDevice, C: Clock>(
+        self,
+        bus: &mut Bus<SPI, C>,
+        deadline: u64,
+        done: fn(Status) -> bool,
+    ) -> Result<Status, Error<SPI::Error>> {
+        loop {
+            let status = self.status(bus)?;
+            if done(status) || bus.expired(deadline) {
+                return Ok(status);
+            }
+        }
+    }
+
+    /// Close the socket at once (CLOSE), wait for CLOSED and clear its interrupt flags.
+    pub(crate) fn close_now<SPI: SpiDevice, C: Clock>(
+        self,
+        bus: &mut Bus<SPI, C>,
+    ) -> Result<(), Error<SPI::Error>> {
+        let status = self.command_until(bus, Command::Close, |s| s == Status::CLOSED)?;
+        self.clear_interrupts(bus, SocketInterrupts::ALL)?;
+        expect(status, Status::CLOSED)
     }
 
     /// The socket's current state.
@@ -95,12 +137,11 @@ impl Socket {
         bus: &mut Bus<SPI, C>,
         port: u16,
     ) -> Result<(), Error<SPI::Error>> {
-        self.command(bus, Command::Close)?;
-        self.clear_interrupts(bus, SocketInterrupts::ALL)?;
+        self.close_now(bus)?;
         bus.write(self.reg(sn::MR), sn_mr::TCP | sn_mr::ND)?;
         bus.write_u16(self.reg(sn::PORT), port)?;
-        self.command(bus, Command::Open)?;
-        self.expect(bus, Status::INIT)
+        let status = self.command_until(bus, Command::Open, |s| s != Status::CLOSED)?;
+        expect(status, Status::INIT)
     }
 
     /// Start listening (INIT → LISTEN).
@@ -111,8 +152,7 @@ impl Socket {
         self,
         bus: &mut Bus<SPI, C>,
     ) -> Result<(), Error<SPI::Error>> {
-        self.command(bus, Command::Listen)?;
-        match self.status(bus)? {
+        match self.command_until(bus, Command::Listen, |s| s != Status::INIT)? {
             Status::LISTEN | Status::SYN_RECV | Status::ESTABLISHED | Status::CLOSE_WAIT => Ok(()),
             other => Err(Error::UnexpectedStatus(other.code())),
         }
@@ -126,7 +166,7 @@ impl Socket {
     ) -> Result<(), Error<SPI::Error>> {
         bus.write_bytes(self.reg(sn::DIPR), &remote.ip().octets())?;
         bus.write_u16(self.reg(sn::DPORT), remote.port())?;
-        self.command(bus, Command::Connect)
+        self.command(bus, Command::Connect).map(drop)
     }
 
     /// The peer's address (valid once a connection is established).
@@ -196,15 +236,14 @@ impl Socket {
         self.command(bus, Command::Recv)?;
         Ok(len)
     }
+}
 
-    /// Fail with [`Error::UnexpectedStatus`] unless the socket is in `want`.
-    fn expect<SPI: SpiDevice, C>(self, bus: &mut Bus<SPI, C>, want: Status) -> Result<(), Error<SPI::Error>> {
-        let status = self.status(bus)?;
-        if status == want {
-            Ok(())
-        } else {
-            Err(Error::UnexpectedStatus(status.code()))
-        }
+/// [`Error::UnexpectedStatus`] unless `status` is `want`.
+fn expect<E>(status: Status, want: Status) -> Result<(), Error<E>> {
+    if status == want {
+        Ok(())
+    } else {
+        Err(Error::UnexpectedStatus(status.code()))
     }
 }
 

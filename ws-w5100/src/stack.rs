@@ -58,6 +58,12 @@
 //! [`Clock`](crate::Clock) for the chip to reach CLOSED, then issues CLOSE whatever the
 //! outcome.
 //!
+//! # Waiting
+//! Every wait on the chip ends at a deadline on the caller's [`Clock`](crate::Clock): a
+//! command (Sn_CR back to 0) and the state change it causes (Sn_SR, which the chip updates
+//! after clearing Sn_CR) 100 ms, failing with [`Error::CommandTimeout`] or
+//! [`Error::UnexpectedStatus`]; the wait for CLOSED in `close` 1 s.
+//!
 //! [`close`]: TcpClientStack::close
 
 use core::net::SocketAddr;
@@ -138,7 +144,7 @@ impl<SPI: SpiDevice, C: Clock> W5100<SPI, C> {
         let armed = socket.open_tcp(&mut self.bus, port).and_then(|()| socket.listen(&mut self.bus));
         if armed.is_err() {
             // Best effort: the first error is the one worth reporting.
-            let _ = socket.command(&mut self.bus, Command::Close);
+            let _ = socket.close_now(&mut self.bus);
         }
         armed
     }
@@ -282,11 +288,10 @@ impl<SPI: SpiDevice, C: Clock> TcpClientStack for W5100<SPI, C> {
             if matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT) {
                 socket.command(&mut self.bus, Command::Discon)?;
                 let deadline = self.bus.deadline(CLOSE_MS);
-                while socket.status(&mut self.bus)? != Status::CLOSED && !self.bus.expired(deadline) {}
+                socket.wait_until(&mut self.bus, deadline, |s| s == Status::CLOSED)?;
             }
         }
-        socket.command(&mut self.bus, Command::Close)?;
-        socket.clear_interrupts(&mut self.bus, SocketInterrupts::ALL)
+        socket.close_now(&mut self.bus)
     }
 }
 

@@ -95,8 +95,12 @@ struct Scripted {
     frames: Rc<Cell<u64>>,
     /// Reads of Sn_CR that still show a command the script accepted (0 = none).
     cr_busy: usize,
+    /// Reads of Sn_SR that still show the state before a command (0 = none).
+    sr_lag: usize,
     /// The Sn_CR still showing a command: its address and the reads left.
     busy: Option<(usize, usize)>,
+    /// A state change not shown yet: the Sn_SR address, the new value, the reads left.
+    lagging: Option<(usize, u8, usize)>,
 }
 
 impl Scripted {
@@ -104,7 +108,7 @@ impl Scripted {
         let mut mem = vec![0; 0x8000];
         mem[0x0017] = 0x07;
         mem[0x0018] = 0xD0;
-        Self { mem, script, frames: Rc::default(), cr_busy: 0, busy: None }
+        Self { mem, script, frames: Rc::default(), cr_busy: 0, sr_lag: 0, busy: None, lagging: None }
     }
 
     fn frame(&mut self, frame: &mut [u8]) {
@@ -115,7 +119,12 @@ impl Scripted {
             0xF0 if addr == 0 => {} // MR: the reset completes at once.
             0xF0 if (0x0400..0x0800).contains(&addr) && addr & 0xFF == 0x01 => {
                 let base = addr & !0xFF;
+                let before = self.mem[base + SR];
                 let cr = (self.script)(&mut self.mem, base, data);
+                if self.sr_lag > 0 && self.mem[base + SR] != before {
+                    self.lagging = Some((base + SR, self.mem[base + SR], self.sr_lag));
+                    self.mem[base + SR] = before;
+                }
                 if cr == 0 && self.cr_busy > 0 {
                     self.mem[addr] = data;
                     self.busy = Some((addr, self.cr_busy));
@@ -134,6 +143,14 @@ impl Scripted {
                         self.busy = None;
                     }
                     Some((at, left)) if at == addr => self.busy = Some((at, left - 1)),
+                    _ => {}
+                }
+                match self.lagging {
+                    Some((at, value, 0)) if at == addr => {
+                        self.mem[at] = value;
+                        self.lagging = None;
+                    }
+                    Some((at, value, left)) if at == addr => self.lagging = Some((at, value, left - 1)),
                     _ => {}
                 }
                 frame[3] = self.mem[addr];
@@ -278,4 +295,23 @@ fn every_arp_code_is_a_connection_on_its_way() {
         assert_eq!(w5100.receive(&mut socket, &mut [0; 4]), Err(nb::Error::WouldBlock), "0x{code:02X}");
         assert_eq!(w5100.connect(&mut socket, remote()), Err(nb::Error::WouldBlock), "0x{code:02X}");
     }
+}
+
+#[test]
+fn the_driver_waits_for_the_state_a_command_causes() {
+    // The chip shows the state before a command for 20 reads of Sn_SR after taking it.
+    let mut chip = Scripted::new(obedient);
+    chip.cr_busy = 3;
+    chip.sr_lag = 20;
+    let mut w5100 = W5100::new(chip, ticking());
+    w5100.init(&NetConfig::default(), &SocketSizes::default()).unwrap();
+    let mut listener = w5100.socket().unwrap();
+    embedded_nal::TcpFullStack::bind(&mut w5100, &mut listener, 80).unwrap();
+    assert_eq!(embedded_nal::TcpFullStack::listen(&mut w5100, &mut listener), Ok(()));
+    assert_eq!(w5100.spi_mut().mem[0x0403], 0x14);
+    let mut socket = w5100.socket().unwrap();
+    assert_eq!(nb::block!(w5100.connect(&mut socket, remote())), Ok(()));
+    assert_eq!(w5100.close(socket), Ok(()));
+    assert_eq!(w5100.close(listener), Ok(()));
+    assert_eq!(w5100.spi_mut().mem[0x0403], 0x00);
 }

@@ -454,3 +454,33 @@ fn sockets_are_opened_without_delayed_ack() {
     let n = listener.hardware_socket().unwrap().index();
     assert_eq!(w5100.spi_mut().register(regs::socket_register(n, sn::MR)), 0x21);
 }
+
+#[test]
+fn send_and_receive_wait_while_the_chip_connects() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut w5100 = stack();
+    let mut socket = w5100.socket().unwrap();
+    assert_eq!(w5100.connect(&mut socket, local(port)), Err(nb::Error::WouldBlock));
+    // The chip resolves the peer (ARP), sends SYN, then is connected: until then send and
+    // receive would block, they do not report a closed connection.
+    let n = socket.hardware_socket().unwrap().index();
+    let mut seen = Vec::new();
+    let sent = poll(|| {
+        let status = regs::Status::from_code(w5100.spi_mut().register(regs::socket_register(n, sn::SR)));
+        if seen.last() != Some(&status) {
+            seen.push(status);
+        }
+        match w5100.receive(&mut socket, &mut [0; 8]) {
+            Err(nb::Error::WouldBlock) => {}
+            other => panic!("receive while connecting: {other:?}"),
+        }
+        w5100.send(&mut socket, b"early")
+    });
+    assert_eq!(sent, Ok(5));
+    assert!(seen.contains(&regs::Status::ARP) && seen.contains(&regs::Status::SYN_SENT), "{seen:?}");
+    let (mut peer, _) = listener.accept().unwrap();
+    let mut buf = [0; 5];
+    peer.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"early");
+}

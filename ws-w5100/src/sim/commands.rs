@@ -1,21 +1,48 @@
-//! The socket command state machine: what a write to Sn_CR does.
+//! The socket command state machine: what a write to Sn_CR does, and when.
 //!
-//! Commands take effect when written (Sn_CR reads back 0 at once); a command the socket's
-//! state does not allow is ignored, as the chip does.
+//! A command is scheduled when written and takes effect some frames later (see the module
+//! docs of [`sim`](super)); a command the socket's state does not allow is ignored then,
+//! as the chip does.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::time::Duration;
 
 use super::registers::socket_reg;
-use super::{PortListener, W5100Sim};
+use super::{Pending, PortListener, W5100Sim, NEVER};
 use crate::regs::{sn, sn_mr, Command, SocketInterrupts, Status};
 
 /// How long CONNECT may block on the host connect.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Frames on which Sn_CR still reads back a command after it was written.
+const CR_BUSY_FRAMES: u64 = 2;
+/// Frames between Sn_CR clearing and a command's state change.
+const STATE_LAG_FRAMES: u64 = 2;
+/// Frames a CONNECT spends in ARP, then in SYNSENT.
+const CONNECT_STEP_FRAMES: u64 = 8;
 
 impl W5100Sim {
+    /// A write of `code` to Sn_CR: scheduled to take effect.
     pub(super) fn command(&mut self, n: usize, code: u8) {
+        // The last command has not taken effect yet: it does now.
+        if let Some(pending) = self.sockets.get_mut(n).and_then(|s| s.pending.take()) {
+            self.execute(n, pending.code);
+        }
+        self.set(socket_reg(n, sn::CR), code);
+        let clear_at = self.frames + CR_BUSY_FRAMES + 1;
+        let changes_state = matches!(
+            Command::from_code(code),
+            Some(Command::Open | Command::Listen | Command::Connect | Command::Discon | Command::Close)
+        );
+        let run_at = if changes_state { clear_at + STATE_LAG_FRAMES } else { clear_at };
+        if let Some(socket) = self.sockets.get_mut(n) {
+            socket.pending = Some(Pending { code, clear_at, run_at });
+        }
+        self.next_due = self.next_due.min(clear_at);
+    }
+
+    /// What command `code` does, now.
+    pub(super) fn execute(&mut self, n: usize, code: u8) {
         let Some(status) = self.sockets.get(n).map(|s| s.status) else {
             return;
         };
@@ -81,7 +108,31 @@ impl W5100Sim {
         }
     }
 
+    /// CONNECT: ARP first; [`advance`](Self::advance) takes it on.
     fn connect(&mut self, n: usize) {
+        let wake = self.frames + CONNECT_STEP_FRAMES;
+        if let Some(socket) = self.sockets.get_mut(n) {
+            socket.status = Status::ARP;
+            socket.wake = wake;
+        }
+        self.next_due = self.next_due.min(wake);
+    }
+
+    /// The next step of a connection on its way: ARP → SYNSENT → the host connect.
+    pub(super) fn advance(&mut self, n: usize) {
+        let wake = self.frames + CONNECT_STEP_FRAMES;
+        let Some(socket) = self.sockets.get_mut(n) else {
+            return;
+        };
+        socket.wake = NEVER;
+        if socket.status.is_arp() {
+            socket.status = Status::SYN_SENT;
+            socket.wake = wake;
+            return;
+        }
+        if socket.status != Status::SYN_SENT {
+            return;
+        }
         let mut ip = [0; 4];
         for (i, byte) in (0u16..).zip(&mut ip) {
             *byte = self.get(socket_reg(n, sn::DIPR + i));
@@ -129,6 +180,7 @@ impl W5100Sim {
             socket.status = Status::CLOSED;
             socket.listen_port = None;
             socket.tx_end = None;
+            socket.wake = NEVER;
         }
     }
 
@@ -156,21 +208,73 @@ impl W5100Sim {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
     use crate::regs;
-    use crate::sim::tests::{read, write};
+    use crate::sim::tests::{command, open, pass, read, status, write};
 
     #[test]
     fn open_requires_tcp_mode() {
         let mut sim = W5100Sim::default();
-        let sr = regs::socket_register(1, sn::SR);
         write(&mut sim, regs::socket_register(1, sn::MR), sn_mr::UDP);
-        write(&mut sim, regs::socket_register(1, sn::CR), Command::Open.code());
-        assert_eq!(read(&mut sim, sr), Status::CLOSED.code());
-        write(&mut sim, regs::socket_register(1, sn::MR), sn_mr::TCP);
-        write(&mut sim, regs::socket_register(1, sn::CR), Command::Open.code());
-        assert_eq!(read(&mut sim, regs::socket_register(1, sn::CR)), 0);
-        assert_eq!(read(&mut sim, sr), Status::INIT.code());
+        command(&mut sim, 1, Command::Open);
+        assert_eq!(status(&mut sim, 1), Status::CLOSED);
+        open(&mut sim, 1, 80);
         assert_eq!(read(&mut sim, regs::socket_register(1, sn::TX_FSR)), 0x08);
+    }
+
+    #[test]
+    fn commands_take_effect_frames_after_they_are_written() {
+        let mut sim = W5100Sim::default();
+        let cr = regs::socket_register(0, sn::CR);
+        let sr = regs::socket_register(0, sn::SR);
+        write(&mut sim, regs::socket_register(0, sn::MR), sn_mr::TCP);
+        write(&mut sim, cr, Command::Open.code());
+        // Sn_CR reads back the command twice, then 0; Sn_SR changes two frames later.
+        let frames: Vec<_> =
+            (0..6).map(|i| if i < 3 { read(&mut sim, cr) } else { read(&mut sim, sr) }).collect();
+        assert_eq!(frames, [0x01, 0x01, 0x00, 0x00, 0x13, 0x13]);
+        // The same for LISTEN and CLOSE: the state right after Sn_CR clears is the old one.
+        for (command, before, after) in [
+            (Command::Listen, Status::INIT, Status::LISTEN),
+            (Command::Close, Status::LISTEN, Status::CLOSED),
+        ] {
+            write(&mut sim, regs::socket_register(0, sn::PORT), 0x40);
+            write(&mut sim, cr, command.code());
+            pass(&mut sim, 2);
+            assert_eq!(read(&mut sim, cr), 0);
+            assert_eq!(status(&mut sim, 0), before, "{command:?}");
+            assert_eq!(status(&mut sim, 0), after, "{command:?}");
+        }
+        // A command written before the last took effect makes that one take effect first.
+        write(&mut sim, cr, Command::Open.code());
+        write(&mut sim, cr, Command::Close.code());
+        assert_eq!(status(&mut sim, 0), Status::INIT);
+        pass(&mut sim, 8);
+        assert_eq!(status(&mut sim, 0), Status::CLOSED);
+    }
+
+    #[test]
+    fn connect_goes_through_arp_and_synsent() {
+        let mut sim = W5100Sim::default();
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        open(&mut sim, 2, 0);
+        for (i, byte) in (0..).zip([127, 0, 0, 1]) {
+            write(&mut sim, regs::socket_register(2, sn::DIPR) + i, byte);
+        }
+        write(&mut sim, regs::socket_register(2, sn::DPORT), (port >> 8) as u8);
+        write(&mut sim, regs::socket_register(2, sn::DPORT) + 1, port as u8);
+        write(&mut sim, regs::socket_register(2, sn::CR), Command::Connect.code());
+        let mut seen = vec![Status::INIT];
+        while seen.last() != Some(&Status::ESTABLISHED) && seen.len() < 10 {
+            let now = status(&mut sim, 2);
+            if seen.last() != Some(&now) {
+                seen.push(now);
+            }
+        }
+        assert_eq!(seen, [Status::INIT, Status::ARP, Status::SYN_SENT, Status::ESTABLISHED]);
+        assert_eq!(read(&mut sim, regs::socket_register(2, sn::IR)), regs::sn_ir::CON);
     }
 }

@@ -5,6 +5,12 @@
 //! 8 KiB TX and 8 KiB RX memories split by RMSR/TMSR) and runs the socket command state
 //! machine. The real driver code runs against it unchanged, and real clients reach it:
 //!
+//! - **Commands take time.** Time is counted in SPI frames. Sn_CR reads back the command
+//!   on the two frames after it is written and 0 from the third on, when the chip has taken
+//!   it: SEND and RECV take effect then. The state change of OPEN, LISTEN, CONNECT, DISCON
+//!   and CLOSE comes two frames later still, so Sn_SR read right after Sn_CR cleared shows
+//!   the state before the command. A command written before the last one took effect
+//!   makes that one take effect first.
 //! - OPEN (TCP mode only) → INIT. Ring pointers start at [`W5100Sim::set_open_pointer`]'s
 //!   value (0 by default), so tests can start a connection right before the 16-bit wrap.
 //! - LISTEN → a std [`TcpListener`] bound on the sim's host IP and Sn_PORT. Hardware
@@ -12,9 +18,10 @@
 //!   whichever of them is polled first. The listener lives while any hardware socket that
 //!   listened on that port is not CLOSED, so a client arriving while all of them are busy
 //!   waits in the host's backlog (a real chip would refuse it with RST).
-//! - CONNECT → a std [`TcpStream`] to Sn_DIPR:Sn_DPORT (a blocking connect of up to 2 s,
-//!   straight to ESTABLISHED; refused → CLOSED with DISCON, other failures → CLOSED with
-//!   TIMEOUT). Sn_PORT is not used for the host socket's local port.
+//! - CONNECT → ARP (Sn_SR 0x01) and SYNSENT for a few frames each, then a std
+//!   [`TcpStream`] to Sn_DIPR:Sn_DPORT (a blocking connect of up to 2 s): ESTABLISHED;
+//!   refused → CLOSED with DISCON, other failures → CLOSED with TIMEOUT. Sn_PORT is not
+//!   used for the host socket's local port.
 //! - SEND → the bytes between Sn_TX_RD and Sn_TX_WR go to the stream; SEND_OK is set once
 //!   all are written, and Sn_TX_RD advances as they are (so a peer that does not read
 //!   backs up into Sn_TX_FSR, as on the wire).
@@ -25,7 +32,6 @@
 //! - DISCON → pending TX data is flushed, the write side shut down, the socket CLOSED; the
 //!   host socket lingers, discarding input until the peer closes, so the peer sees a clean
 //!   FIN rather than a reset. CLOSE → the host socket is dropped, CLOSED.
-//! - Sn_CR reads back 0 at once: commands are processed when written.
 //!
 //! There is no background thread: host sockets are non-blocking and are serviced ("pumped")
 //! whenever the driver reads a socket's Sn_SR, Sn_IR, Sn_TX_FSR or Sn_RX_RSR (high byte),
@@ -75,7 +81,10 @@ use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
 use crate::bus::{READ, WRITE};
 use crate::regs::{self, ir, mr, sn, Status};
 
-use registers::socket_of;
+use registers::{socket_of, socket_reg};
+
+/// "Nothing scheduled", as a frame number.
+const NEVER: u64 = u64::MAX;
 
 /// The W5100 model: an [`SpiDevice`] whose sockets are host TCP sockets on `host`.
 pub struct W5100Sim {
@@ -86,6 +95,10 @@ pub struct W5100Sim {
     lingering: Vec<TcpStream>,
     open_pointer: u16,
     last_io_error: Option<io::Error>,
+    /// SPI frames decoded so far: the clock commands take effect by.
+    frames: u64,
+    /// The earliest frame at which a socket has something scheduled.
+    next_due: u64,
 }
 
 /// One hardware socket's hidden state (what the chip keeps outside its register file).
@@ -103,6 +116,20 @@ struct SimSocket {
     rx_wr: u16,
     /// Sn_RX_RD as of the last RECV.
     rx_ack: u16,
+    /// The command in Sn_CR that has not taken effect yet.
+    pending: Option<Pending>,
+    /// Frame at which a connection on its way moves on (ARP → SYNSENT → connected).
+    wake: u64,
+}
+
+/// A command written to Sn_CR, on its way through the chip.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    code: u8,
+    /// First frame at which Sn_CR reads 0 again.
+    clear_at: u64,
+    /// Frame at which the command takes effect.
+    run_at: u64,
 }
 
 impl SimSocket {
@@ -115,7 +142,19 @@ impl SimSocket {
             tx_end: None,
             rx_wr: 0,
             rx_ack: 0,
+            pending: None,
+            wake: NEVER,
         }
+    }
+
+    /// The next frame at which something is due for this socket, after frame `now`.
+    fn next_due(&self, now: u64) -> u64 {
+        let command = match self.pending {
+            Some(p) if p.clear_at > now => p.clear_at,
+            Some(p) => p.run_at,
+            None => NEVER,
+        };
+        command.min(self.wake)
     }
 }
 
@@ -146,6 +185,7 @@ impl fmt::Debug for W5100Sim {
             .field("sockets", &self.sockets)
             .field("listeners", &self.listeners)
             .field("lingering", &self.lingering.len())
+            .field("frames", &self.frames)
             .finish_non_exhaustive()
     }
 }
@@ -161,6 +201,8 @@ impl W5100Sim {
             lingering: Vec::new(),
             open_pointer: 0,
             last_io_error: None,
+            frames: 0,
+            next_due: NEVER,
         };
         sim.reset();
         sim
@@ -215,9 +257,51 @@ impl W5100Sim {
             *socket = SimSocket::new();
         }
         self.listeners.clear();
+        self.next_due = NEVER;
     }
 
     // --- the SPI side ---
+
+    /// Decode one whole frame, first running what is due by now; returns the byte shifted
+    /// out with the frame's last (0x03 for a write, the data for a read).
+    fn frame(&mut self, op: u8, addr: u16, data: u8) -> u8 {
+        self.frames += 1;
+        if self.frames >= self.next_due {
+            self.run_due();
+        }
+        match op {
+            WRITE => {
+                self.write_byte(addr, data);
+                0x03
+            }
+            READ => self.read_byte(addr),
+            _ => 0,
+        }
+    }
+
+    /// Clear Sn_CR, run the commands and connection steps due by now, and work out when
+    /// the next is due.
+    fn run_due(&mut self) {
+        let now = self.frames;
+        for n in 0..self.sockets.len() {
+            let Some(socket) = self.sockets.get_mut(n) else { continue };
+            if let Some(pending) = socket.pending {
+                if now >= pending.run_at {
+                    socket.pending = None;
+                }
+                if now >= pending.clear_at {
+                    self.set(socket_reg(n, sn::CR), 0);
+                }
+                if now >= pending.run_at {
+                    self.execute(n, pending.code);
+                }
+            }
+            if self.sockets.get(n).is_some_and(|s| s.wake <= now) {
+                self.advance(n);
+            }
+        }
+        self.next_due = self.sockets.iter().map(|s| s.next_due(now)).min().unwrap_or(NEVER);
+    }
 
     /// Shift one byte in, return the byte shifted out (0x00, 0x01, 0x02, then data/0x03).
     fn shift(&mut self, frame: &mut Frame, mosi: u8) -> u8 {
@@ -232,15 +316,7 @@ impl W5100Sim {
             2 => 0x02,
             _ => {
                 let [op, hi, lo, _] = frame.bytes;
-                let addr = u16::from_be_bytes([hi, lo]);
-                match op {
-                    WRITE => {
-                        self.write_byte(addr, mosi);
-                        0x03
-                    }
-                    READ => self.read_byte(addr),
-                    _ => 0,
-                }
+                self.frame(op, u16::from_be_bytes([hi, lo]), mosi)
             }
         }
     }
@@ -294,20 +370,12 @@ impl SpiDevice for W5100Sim {
         // as byte by byte, without the per-byte bookkeeping (most of the model's time).
         match operations {
             [Operation::TransferInPlace([op, hi, lo, data])] => {
-                let addr = u16::from_be_bytes([*hi, *lo]);
-                *data = match *op {
-                    WRITE => {
-                        self.write_byte(addr, *data);
-                        0x03
-                    }
-                    READ => self.read_byte(addr),
-                    _ => 0,
-                };
+                *data = self.frame(*op, u16::from_be_bytes([*hi, *lo]), *data);
                 (*op, *hi, *lo) = (0x00, 0x01, 0x02);
                 return Ok(());
             }
-            [Operation::Write([WRITE, hi, lo, data])] => {
-                self.write_byte(u16::from_be_bytes([*hi, *lo]), *data);
+            [Operation::Write([op, hi, lo, data])] => {
+                self.frame(*op, u16::from_be_bytes([*hi, *lo]), *data);
                 return Ok(());
             }
             _ => {}
@@ -373,6 +441,33 @@ mod tests {
     pub(super) fn write(sim: &mut W5100Sim, addr: u16, value: u8) {
         let [hi, lo] = addr.to_be_bytes();
         sim.write(&[WRITE, hi, lo, value]).unwrap();
+    }
+
+    /// Let `frames` SPI frames go by (reads of MR, which service no socket).
+    pub(super) fn pass(sim: &mut W5100Sim, frames: usize) {
+        for _ in 0..frames {
+            read(sim, regs::MR);
+        }
+    }
+
+    /// Write `command` to socket `n`'s Sn_CR and let it take effect.
+    pub(super) fn command(sim: &mut W5100Sim, n: u8, command: Command) {
+        write(sim, regs::socket_register(n, sn::CR), command.code());
+        pass(sim, 8);
+    }
+
+    /// Socket `n`'s Sn_SR read through SPI, which services the socket.
+    pub(super) fn status(sim: &mut W5100Sim, n: u8) -> Status {
+        Status::from_code(read(sim, regs::socket_register(n, sn::SR)))
+    }
+
+    /// Open socket `n` in TCP mode on `port` (→ INIT).
+    pub(super) fn open(sim: &mut W5100Sim, n: u8, port: u16) {
+        write(sim, regs::socket_register(n, sn::MR), crate::regs::sn_mr::TCP);
+        write(sim, regs::socket_register(n, sn::PORT), (port >> 8) as u8);
+        write(sim, regs::socket_register(n, sn::PORT) + 1, port as u8);
+        command(sim, n, Command::Open);
+        assert_eq!(status(sim, n), Status::INIT);
     }
 
     #[test]
