@@ -67,9 +67,8 @@ impl<SPI: SpiDevice, C: Clock> W5100<SPI, C> {
     /// shield, which does not work faster there).
     ///
     /// Every wait on the chip ends at a deadline on `clock` (see [`Clock`]): the reset
-    /// 20 ms, a socket command and the state change it causes 100 ms, the wait for CLOSED
-    /// after DISCON in [`close`](embedded_nal::TcpClientStack::close) 1 s (as the Arduino
-    /// Ethernet library).
+    /// 20 ms, a socket command and the state change it causes 100 ms, a graceful
+    /// [`close`](embedded_nal::TcpClientStack::close) 1 s (as the Arduino Ethernet library).
     pub fn new(spi: SPI, clock: C) -> Self {
         Self {
             bus: Bus::new(spi, clock),

@@ -54,15 +54,26 @@
 //! [`Error::ConnectionRefused`] if the socket closed (the handle may then connect again).
 //!
 //! # Closing
-//! [`close`] sends FIN (DISCON) on a connected socket, waits up to 1 s on the caller's
-//! [`Clock`](crate::Clock) for the chip to reach CLOSED, then issues CLOSE whatever the
-//! outcome.
+//! [`close`] on a connection ends it gracefully, as the WIZnet ioLibrary and the Arduino
+//! Ethernet library do, within 1 s on the caller's clock:
+//! 1. it waits for the last SEND to complete (SEND_OK): DISCON in the middle of one cuts
+//!    the data short;
+//! 2. it issues DISCON (the chip sends FIN after the data and goes through FIN_WAIT) and
+//!    waits for CLOSED: the peer's FIN, or the chip's TIMEOUT;
+//! 3. it issues CLOSE and waits for CLOSED.
+//!
+//! Steps 1 and 2 share the second. When it is up, or the connection is gone already,
+//! `close` goes on to step 3; CLOSE while the chip is still in FIN_WAIT drops whatever it
+//! has not sent, and the chip answers the peer's FIN with RST. Step 2 lasts as long as the
+//! peer takes to close its side, usually a round trip (a WebSocket server closes first, and
+//! its client closes when the FIN arrives). On any other handle `close` is step 3. The
+//! hardware socket is given back whatever the outcome.
 //!
 //! # Waiting
 //! Every wait on the chip ends at a deadline on the caller's [`Clock`](crate::Clock): a
 //! command (Sn_CR back to 0) and the state change it causes (Sn_SR, which the chip updates
 //! after clearing Sn_CR) 100 ms, failing with [`Error::CommandTimeout`] or
-//! [`Error::UnexpectedStatus`]; the wait for CLOSED in `close` 1 s.
+//! [`Error::UnexpectedStatus`]; a graceful close 1 s.
 //!
 //! [`close`]: TcpClientStack::close
 
@@ -75,8 +86,7 @@ use crate::regs::{Command, SocketInterrupts, Status};
 use crate::socket::Socket;
 use crate::{Clock, Error, W5100};
 
-/// How long `close` waits for CLOSED after DISCON, in milliseconds (as the Arduino Ethernet
-/// library).
+/// How long a graceful `close` may take, in milliseconds (as the Arduino Ethernet library).
 const CLOSE_MS: u16 = 1_000;
 
 /// A TCP socket handle of the [`W5100`] stack.
@@ -159,6 +169,23 @@ impl<SPI: SpiDevice, C: Clock> W5100<SPI, C> {
             Err(e) => {
                 self.pool.release(socket);
                 Err(e)
+            }
+        }
+    }
+
+    /// Before DISCON: wait until `deadline` for the last SEND to complete (SEND_OK; TIMEOUT
+    /// closes the socket). Whether the connection is still there to be ended with DISCON.
+    fn finish_send(&mut self, socket: Socket, deadline: u64) -> Result<bool, Error<SPI::Error>> {
+        loop {
+            let status = socket.status(&mut self.bus)?;
+            if !matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT) {
+                return Ok(false);
+            }
+            if self.send_ready(socket)? {
+                return Ok(true);
+            }
+            if self.bus.expired(deadline) {
+                return Ok(false);
             }
         }
     }
@@ -281,16 +308,16 @@ impl<SPI: SpiDevice, C: Clock> TcpClientStack for W5100<SPI, C> {
         let Some(socket) = handle.hardware_socket() else {
             return Ok(());
         };
-        // The handle is gone whatever the chip says: never leak the hardware socket.
-        self.pool.release(socket);
         if let State::Connected(_) = handle.state {
-            let status = socket.status(&mut self.bus)?;
-            if matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT) {
-                socket.command(&mut self.bus, Command::Discon)?;
-                let deadline = self.bus.deadline(CLOSE_MS);
-                socket.wait_until(&mut self.bus, deadline, |s| s == Status::CLOSED)?;
+            // See the module docs: the last SEND, then FIN, then the peer's FIN or TIMEOUT.
+            let deadline = self.bus.deadline(CLOSE_MS);
+            if matches!(self.finish_send(socket, deadline), Ok(true)) {
+                let _ = socket.command(&mut self.bus, Command::Discon);
+                let _ = socket.wait_until(&mut self.bus, deadline, |s| s == Status::CLOSED);
             }
         }
+        // The handle is gone whatever the chip says: never leak the hardware socket.
+        self.pool.release(socket);
         socket.close_now(&mut self.bus)
     }
 }

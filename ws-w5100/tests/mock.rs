@@ -217,8 +217,13 @@ fn send_timeout_is_reported_on_the_next_send() {
     let mut w5100 = stack(|mem, base, command| {
         match command {
             0x01 => mem[base + SR] = 0x13,
-            0x04 => mem[base + SR] = 0x17,  // CONNECT → ESTABLISHED
-            0x20 => mem[base + IR] |= 0x08, // SEND: no SEND_OK, TIMEOUT instead
+            0x04 => mem[base + SR] = 0x17, // CONNECT → ESTABLISHED
+            0x20 => {
+                // SEND: no SEND_OK; the retransmissions run out (TIMEOUT) and, as on the
+                // chip, the socket closes with it.
+                mem[base + IR] |= 0x08;
+                mem[base + SR] = 0x00;
+            }
             _ => {}
         }
         0

@@ -153,9 +153,10 @@ fn client_connects_to_a_std_listener() {
     assert_eq!(&buf, b"hello");
     peer.write_all(b"world").unwrap();
     assert_eq!(receive_exact(&mut w5100, &mut socket, 5), b"world");
-    // Graceful close: the peer reads EOF.
+    // Graceful close: the peer reads EOF and closes too, which ends the close.
+    let reader = std::thread::spawn(move || peer.read(&mut buf));
     w5100.close(socket).unwrap();
-    assert_eq!(peer.read(&mut buf).unwrap(), 0);
+    assert_eq!(reader.join().unwrap().unwrap(), 0);
 }
 
 #[test]
@@ -283,7 +284,9 @@ fn accept_rearms_lazily_when_all_sockets_are_busy() {
     let mut fifth = TcpStream::connect(local(port)).unwrap();
     peer(&fifth);
     assert!(matches!(w5100.accept(&mut listener), Err(nb::Error::WouldBlock)));
-    // ... until a connection closes and the next accept re-arms on the freed socket.
+    // ... until a connection closes and the next accept re-arms on the freed socket. The
+    // first client closes too, so the graceful close need not wait for it.
+    clients[0].shutdown(Shutdown::Write).unwrap();
     w5100.close(conns.remove(0)).unwrap();
     let (mut conn, remote) = poll(|| w5100.accept(&mut listener)).unwrap();
     assert_eq!(remote, fifth.local_addr().unwrap());
@@ -483,4 +486,60 @@ fn send_and_receive_wait_while_the_chip_connects() {
     let mut buf = [0; 5];
     peer.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"early");
+}
+
+#[test]
+fn close_sends_everything_then_fin_and_waits_for_the_peer() {
+    let (mut w5100, mut socket, peer) = connected_pair(&SocketSizes::default(), 0);
+    // A peer that does not read yet: the host's buffers fill, then the chip's ring.
+    let chunk = [0x5A; 2048];
+    let mut total = 0;
+    loop {
+        match w5100.send(&mut socket, &chunk) {
+            Ok(n) => total += n,
+            Err(nb::Error::WouldBlock) => break,
+            Err(nb::Error::Other(e)) => panic!("{e:?}"),
+        }
+    }
+    // The peer reads everything after a while, sees our FIN and closes too.
+    let reader = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        let mut peer = peer;
+        let mut data = Vec::new();
+        peer.read_to_end(&mut data).map(|_| data.len())
+    });
+    // The close waits for the last SEND before its FIN and for the peer's FIN after: a
+    // FIN, or a CLOSE, while the chip still holds data would cut the stream short.
+    let started = Instant::now();
+    w5100.close(socket).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "the close ran into its deadline");
+    assert_eq!(reader.join().unwrap().unwrap(), total);
+}
+
+/// Write `value` to register `addr` through the chip model's SPI side.
+fn poke(w5100: &mut Stack, addr: u16, value: u8) {
+    use embedded_hal::spi::SpiDevice;
+    let [hi, lo] = addr.to_be_bytes();
+    w5100.spi_mut().write(&[0xF0, hi, lo, value]).unwrap();
+}
+
+#[test]
+fn close_ends_when_the_chip_times_out_or_at_its_deadline() {
+    // The peer never closes. With RTR = 1 ms and RCR = 1, the chip gives up in FIN_WAIT
+    // after 2 ms (TIMEOUT, CLOSED): the close ends then.
+    let (mut w5100, socket, _peer) = connected_pair(&SocketSizes::default(), 0);
+    poke(&mut w5100, regs::RTR, 0x00);
+    poke(&mut w5100, regs::RTR + 1, 10);
+    poke(&mut w5100, regs::RCR, 1);
+    let started = Instant::now();
+    w5100.close(socket).unwrap();
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    // At the reset values the chip waits 1.8 s: the close gives up after its 1 s.
+    let (mut w5100, socket, mut peer) = connected_pair(&SocketSizes::default(), 0);
+    let started = Instant::now();
+    w5100.close(socket).unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(990) && took < Duration::from_millis(1_500), "{took:?}");
+    // The FIN went out before the CLOSE.
+    assert_eq!(peer.read(&mut [0; 4]).unwrap(), 0);
 }

@@ -6,11 +6,11 @@
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, SocketAddrV4, TcpListener, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::registers::socket_reg;
-use super::{Pending, PortListener, W5100Sim, NEVER};
-use crate::regs::{sn, sn_mr, Command, SocketInterrupts, Status};
+use super::{Fin, Pending, PortListener, W5100Sim, NEVER};
+use crate::regs::{self, sn, sn_mr, Command, SocketInterrupts, Status};
 
 /// How long CONNECT may block on the host connect.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -52,16 +52,19 @@ impl W5100Sim {
             Some(Command::Connect) if status == Status::INIT => self.connect(n),
             Some(Command::Discon) => self.discon(n),
             Some(Command::Close) => self.close(n),
-            Some(Command::Send) if matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT) => {
-                self.send(n);
-            }
+            Some(Command::Send) if is_sending(status) => self.send(n),
             Some(Command::Recv) => self.recv(n),
             // SEND_KEEP, commands in the wrong state, unknown codes: nothing to do.
             _ => {}
         }
-        self.listeners.retain(|l| {
-            self.sockets.iter().any(|s| s.status != Status::CLOSED && s.listen_port == Some(l.port))
-        });
+        self.prune_listeners();
+    }
+
+    /// Close the host listeners no open hardware socket listened on.
+    fn prune_listeners(&mut self) {
+        let sockets = &self.sockets;
+        self.listeners
+            .retain(|l| sockets.iter().any(|s| s.status != Status::CLOSED && s.listen_port == Some(l.port)));
     }
 
     fn open(&mut self, n: usize) {
@@ -72,7 +75,14 @@ impl W5100Sim {
             // UDP/IPRAW/MACRAW are not modelled; the socket stays closed.
             return;
         }
-        let pointer = self.open_pointer;
+        self.set_pointers(n, self.open_pointer);
+        if let Some(socket) = self.sockets.get_mut(n) {
+            socket.status = Status::INIT;
+        }
+    }
+
+    /// Every ring pointer of socket `n` at `pointer`.
+    fn set_pointers(&mut self, n: usize, pointer: u16) {
         self.set_u16(socket_reg(n, sn::TX_WR), pointer);
         self.set_u16(socket_reg(n, sn::RX_RD), pointer);
         if let Some(socket) = self.sockets.get_mut(n) {
@@ -80,8 +90,18 @@ impl W5100Sim {
             socket.tx_end = None;
             socket.rx_wr = pointer;
             socket.rx_ack = pointer;
-            socket.status = Status::INIT;
         }
+    }
+
+    /// A connection is established on socket `n` over `stream`: CON.
+    pub(super) fn establish(&mut self, n: usize, stream: TcpStream) {
+        // Nagle would only add latency to a model that already batches per SEND.
+        let _ = stream.set_nodelay(true);
+        if let Some(socket) = self.sockets.get_mut(n) {
+            socket.stream = Some(stream);
+            socket.status = Status::ESTABLISHED;
+        }
+        self.raise(n, SocketInterrupts::CON);
     }
 
     fn listen(&mut self, n: usize) {
@@ -142,15 +162,7 @@ impl W5100Sim {
         let stream = TcpStream::connect_timeout(&remote, CONNECT_TIMEOUT)
             .and_then(|stream| stream.set_nonblocking(true).map(|()| stream));
         match stream {
-            Ok(stream) => {
-                // Nagle would only add latency to a model that already batches per SEND.
-                let _ = stream.set_nodelay(true);
-                if let Some(socket) = self.sockets.get_mut(n) {
-                    socket.stream = Some(stream);
-                    socket.status = Status::ESTABLISHED;
-                }
-                self.raise(n, SocketInterrupts::CON);
-            }
+            Ok(stream) => self.establish(n, stream),
             Err(e) => {
                 let flag = if e.kind() == ErrorKind::ConnectionRefused {
                     SocketInterrupts::DISCON
@@ -164,16 +176,25 @@ impl W5100Sim {
         }
     }
 
+    /// DISCON: FIN after the rest of the last SEND; the pump takes it from there.
     fn discon(&mut self, n: usize) {
-        self.flush_blocking(n);
-        let stream = self.sockets.get_mut(n).and_then(|s| s.stream.take());
-        if let Some(stream) = stream {
-            self.linger(stream);
+        let retry = u64::from(self.get_u16(regs::RTR)) * (u64::from(self.get(regs::RCR)) + 1);
+        // RTR counts 100 µs.
+        let give_up = Instant::now() + Duration::from_micros(retry * 100);
+        let closing = match self.sockets.get(n).map(|s| s.status) {
+            Some(Status::ESTABLISHED) => Status::FIN_WAIT,
+            Some(Status::CLOSE_WAIT) => Status::LAST_ACK,
+            // Nothing to disconnect.
+            _ => return self.close(n),
+        };
+        if let Some(socket) = self.sockets.get_mut(n) {
+            socket.status = closing;
+            socket.fin = Fin::Queued;
+            socket.give_up = Some(give_up);
         }
-        self.close(n);
-        self.raise(n, SocketInterrupts::DISCON);
     }
 
+    /// CLOSED at once: the host socket is dropped with whatever was not sent.
     pub(super) fn close(&mut self, n: usize) {
         if let Some(socket) = self.sockets.get_mut(n) {
             socket.stream = None;
@@ -181,6 +202,9 @@ impl W5100Sim {
             socket.listen_port = None;
             socket.tx_end = None;
             socket.wake = NEVER;
+            socket.fin = Fin::None;
+            socket.peer_fin = false;
+            socket.give_up = None;
         }
     }
 
@@ -192,6 +216,8 @@ impl W5100Sim {
             let len = wr.wrapping_sub(socket.tx_rd).min(size);
             socket.tx_end = Some(socket.tx_rd.wrapping_add(len));
         }
+        // The data starts leaving when the chip takes the command (never within the SPI
+        // access that wrote it), as far as the host socket takes it.
         self.pump_tx(n);
     }
 
@@ -206,13 +232,19 @@ impl W5100Sim {
     }
 }
 
+/// Whether SEND is allowed in `status`: a connection whose write side is open.
+fn is_sending(status: Status) -> bool {
+    matches!(status, Status::ESTABLISHED | Status::CLOSE_WAIT)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
     use std::net::Ipv4Addr;
 
     use super::*;
     use crate::regs;
-    use crate::sim::tests::{command, open, pass, read, status, write};
+    use crate::sim::tests::{await_status, command, connected, open, pass, read, status, write};
 
     #[test]
     fn open_requires_tcp_mode() {
@@ -276,5 +308,99 @@ mod tests {
         }
         assert_eq!(seen, [Status::INIT, Status::ARP, Status::SYN_SENT, Status::ESTABLISHED]);
         assert_eq!(read(&mut sim, regs::socket_register(2, sn::IR)), regs::sn_ir::CON);
+    }
+
+    #[test]
+    fn discon_waits_for_the_peers_fin() {
+        let mut sim = W5100Sim::default();
+        let mut peer = connected(&mut sim, 0);
+        command(&mut sim, 0, Command::Discon);
+        assert_eq!(status(&mut sim, 0), Status::FIN_WAIT);
+        // Our FIN reaches the peer; the socket waits for the peer's.
+        assert_eq!(peer.read(&mut [0; 4]).unwrap(), 0);
+        for _ in 0..100 {
+            assert_eq!(status(&mut sim, 0), Status::FIN_WAIT);
+        }
+        drop(peer);
+        await_status(&mut sim, 0, Status::CLOSED);
+        assert_eq!(
+            read(&mut sim, regs::socket_register(0, sn::IR)) & regs::sn_ir::DISCON,
+            regs::sn_ir::DISCON
+        );
+    }
+
+    #[test]
+    fn discon_ends_in_timeout_when_the_peer_never_closes() {
+        let mut sim = W5100Sim::default();
+        // RTR = 1 ms, RCR = 1: the chip gives up after 2 ms.
+        write(&mut sim, regs::RTR, 0x00);
+        write(&mut sim, regs::RTR + 1, 10);
+        write(&mut sim, regs::RCR, 1);
+        let _peer = connected(&mut sim, 1);
+        command(&mut sim, 1, Command::Discon);
+        assert_eq!(status(&mut sim, 1), Status::FIN_WAIT);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(status(&mut sim, 1), Status::CLOSED);
+        assert_eq!(
+            read(&mut sim, regs::socket_register(1, sn::IR)) & regs::sn_ir::TIMEOUT,
+            regs::sn_ir::TIMEOUT
+        );
+    }
+
+    /// Queue data on socket `n` (SENDs of a ring's worth) until some of it can no longer
+    /// leave because the peer does not read; returns how many bytes were queued.
+    fn queue_until_stuck(sim: &mut W5100Sim, n: u8) -> usize {
+        let ring = sim.tx_ring(usize::from(n));
+        let fsr = regs::socket_register(n, sn::TX_FSR);
+        let wr_reg = regs::socket_register(n, sn::TX_WR);
+        let mut queued = 0;
+        loop {
+            let free = u16::from_be_bytes([read(sim, fsr), read(sim, fsr + 1)]);
+            if free < ring.size {
+                return queued;
+            }
+            let wr = u16::from_be_bytes([read(sim, wr_reg), read(sim, wr_reg + 1)]);
+            for i in 0..ring.size {
+                write(sim, ring.base + (wr.wrapping_add(i) & (ring.size - 1)), i as u8);
+            }
+            let wr = wr.wrapping_add(ring.size);
+            write(sim, wr_reg, (wr >> 8) as u8);
+            write(sim, wr_reg + 1, wr as u8);
+            command(sim, n, Command::Send);
+            queued += usize::from(ring.size);
+        }
+    }
+
+    #[test]
+    fn discon_sends_the_rest_of_the_data_then_fin() {
+        let mut sim = W5100Sim::default();
+        let mut peer = connected(&mut sim, 0);
+        let queued = queue_until_stuck(&mut sim, 0);
+        command(&mut sim, 0, Command::Discon);
+        assert_eq!(status(&mut sim, 0), Status::FIN_WAIT);
+        // The peer reads everything, then our FIN; the chip keeps sending meanwhile.
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).map(|_| got.len())
+        });
+        while !reader.is_finished() {
+            status(&mut sim, 0);
+        }
+        assert_eq!(reader.join().unwrap().unwrap(), queued);
+    }
+
+    #[test]
+    fn close_in_fin_wait_loses_what_was_not_sent() {
+        let mut sim = W5100Sim::default();
+        let mut peer = connected(&mut sim, 0);
+        let queued = queue_until_stuck(&mut sim, 0);
+        command(&mut sim, 0, Command::Discon);
+        assert_eq!(status(&mut sim, 0), Status::FIN_WAIT);
+        command(&mut sim, 0, Command::Close);
+        assert_eq!(status(&mut sim, 0), Status::CLOSED);
+        let mut got = Vec::new();
+        // The stream ends (or is reset) short of what was queued.
+        let _ = peer.read_to_end(&mut got);
+        assert!(got.len() < queued, "{} of {queued} bytes arrived", got.len());
     }
 }

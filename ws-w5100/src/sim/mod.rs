@@ -3,7 +3,9 @@
 //! [`W5100Sim`] implements [`SpiDevice`]: it decodes the chip's 4-byte SPI frames against a
 //! model of its 32 KiB address space (common registers, four socket register blocks, the
 //! 8 KiB TX and 8 KiB RX memories split by RMSR/TMSR) and runs the socket command state
-//! machine. The real driver code runs against it unchanged, and real clients reach it:
+//! machine. The real driver code runs against it unchanged, and real clients reach it.
+//!
+//! The model is as strict as the chip where a driver can get the chip wrong:
 //!
 //! - **Commands take time.** Time is counted in SPI frames. Sn_CR reads back the command
 //!   on the two frames after it is written and 0 from the third on, when the chip has taken
@@ -15,23 +17,31 @@
 //!   value (0 by default), so tests can start a connection right before the 16-bit wrap.
 //! - LISTEN → a std [`TcpListener`] bound on the sim's host IP and Sn_PORT. Hardware
 //!   sockets listening on the same port share one listener; an incoming connection goes to
-//!   whichever of them is polled first. The listener lives while any hardware socket that
-//!   listened on that port is not CLOSED, so a client arriving while all of them are busy
-//!   waits in the host's backlog (a real chip would refuse it with RST).
+//!   whichever of them is polled first (→ ESTABLISHED with CON). The listener lives while
+//!   any hardware socket that listened on that port is not CLOSED, so a client arriving
+//!   while all of them are busy waits in the host's backlog (a real chip would refuse it
+//!   with RST).
 //! - CONNECT → ARP (Sn_SR 0x01) and SYNSENT for a few frames each, then a std
 //!   [`TcpStream`] to Sn_DIPR:Sn_DPORT (a blocking connect of up to 2 s): ESTABLISHED;
 //!   refused → CLOSED with DISCON, other failures → CLOSED with TIMEOUT. Sn_PORT is not
 //!   used for the host socket's local port.
-//! - SEND → the bytes between Sn_TX_RD and Sn_TX_WR go to the stream; SEND_OK is set once
-//!   all are written, and Sn_TX_RD advances as they are (so a peer that does not read
-//!   backs up into Sn_TX_FSR, as on the wire).
+//! - SEND → the bytes between Sn_TX_RD and Sn_TX_WR go to the stream from when the chip
+//!   takes the command (never within the SPI access that wrote it) and as the socket is
+//!   serviced after; Sn_TX_RD and with it Sn_TX_FSR advance as they leave, and SEND_OK is
+//!   set once all have (so a peer that does not read backs up into Sn_TX_FSR and SEND_OK,
+//!   as on the wire).
 //! - Received bytes fill the RX ring up to its free space; Sn_RX_RSR is the distance from
 //!   the chip's write pointer to the Sn_RX_RD acknowledged by the last RECV.
 //! - Peer EOF → CLOSE_WAIT with DISCON (buffered data stays readable); peer reset or a
 //!   failed write → CLOSED with DISCON.
-//! - DISCON → pending TX data is flushed, the write side shut down, the socket CLOSED; the
-//!   host socket lingers, discarding input until the peer closes, so the peer sees a clean
-//!   FIN rather than a reset. CLOSE → the host socket is dropped, CLOSED.
+//! - **DISCON is not the end.** ESTABLISHED → FIN_WAIT, CLOSE_WAIT → LAST_ACK: the rest of
+//!   the last SEND still goes out, then FIN (the host socket's write side is shut down);
+//!   the socket reaches CLOSED (with DISCON) only once the peer has closed too, or with
+//!   TIMEOUT after RTR × (RCR + 1) (1.8 s at the reset values). Data arriving meanwhile is
+//!   dropped.
+//! - CLOSE → CLOSED at once, dropping the host socket: in FIN_WAIT or LAST_ACK whatever the
+//!   chip has not sent yet is lost, and the peer sees the stream end short of it.
+//! - TIMEOUT always comes with CLOSED.
 //!
 //! There is no background thread: host sockets are non-blocking and are serviced ("pumped")
 //! whenever the driver reads a socket's Sn_SR, Sn_IR, Sn_TX_FSR or Sn_RX_RSR (high byte),
@@ -60,6 +70,8 @@
 //! let mut buf = [0; 2];
 //! conn.read_exact(&mut buf)?;
 //! assert_eq!(&buf, b"hi");
+//! // The peer closes too, so the driver's graceful close completes at once.
+//! drop(conn);
 //! w5100.close(socket)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -73,6 +85,7 @@ mod registers;
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::time::Instant;
 
 use core::convert::Infallible;
 
@@ -92,7 +105,7 @@ pub struct W5100Sim {
     mem: Vec<u8>,
     sockets: [SimSocket; regs::SOCKETS as usize],
     listeners: Vec<PortListener>,
-    lingering: Vec<TcpStream>,
+    /// The ring pointers OPEN starts a socket at.
     open_pointer: u16,
     last_io_error: Option<io::Error>,
     /// SPI frames decoded so far: the clock commands take effect by.
@@ -120,6 +133,12 @@ struct SimSocket {
     pending: Option<Pending>,
     /// Frame at which a connection on its way moves on (ARP → SYNSENT → connected).
     wake: u64,
+    /// DISCON asked for FIN: it goes out once the last SEND's data has.
+    fin: Fin,
+    /// The peer's FIN has arrived.
+    peer_fin: bool,
+    /// After DISCON: when the chip gives up on the peer (TIMEOUT).
+    give_up: Option<Instant>,
 }
 
 /// A command written to Sn_CR, on its way through the chip.
@@ -130,6 +149,17 @@ struct Pending {
     clear_at: u64,
     /// Frame at which the command takes effect.
     run_at: u64,
+}
+
+/// Where our FIN is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fin {
+    /// Not asked for.
+    None,
+    /// DISCON asked for it; it waits for the data before it.
+    Queued,
+    /// Sent: the host socket's write side is shut down.
+    Sent,
 }
 
 impl SimSocket {
@@ -144,6 +174,9 @@ impl SimSocket {
             rx_ack: 0,
             pending: None,
             wake: NEVER,
+            fin: Fin::None,
+            peer_fin: false,
+            give_up: None,
         }
     }
 
@@ -184,7 +217,6 @@ impl fmt::Debug for W5100Sim {
             .field("host", &self.host)
             .field("sockets", &self.sockets)
             .field("listeners", &self.listeners)
-            .field("lingering", &self.lingering.len())
             .field("frames", &self.frames)
             .finish_non_exhaustive()
     }
@@ -198,7 +230,6 @@ impl W5100Sim {
             mem: vec![0; regs::ADDRESS_SPACE],
             sockets: [const { SimSocket::new() }; regs::SOCKETS as usize],
             listeners: Vec::new(),
-            lingering: Vec::new(),
             open_pointer: 0,
             last_io_error: None,
             frames: 0,
@@ -279,6 +310,24 @@ impl W5100Sim {
         }
     }
 
+    /// Shift one byte in, return the byte shifted out (0x00, 0x01, 0x02, then data/0x03).
+    fn shift(&mut self, frame: &mut Frame, mosi: u8) -> u8 {
+        let index = frame.len;
+        if let Some(byte) = frame.bytes.get_mut(index) {
+            *byte = mosi;
+        }
+        frame.len = (index + 1) % 4;
+        match index {
+            0 => 0x00,
+            1 => 0x01,
+            2 => 0x02,
+            _ => {
+                let [op, hi, lo, _] = frame.bytes;
+                self.frame(op, u16::from_be_bytes([hi, lo]), mosi)
+            }
+        }
+    }
+
     /// Clear Sn_CR, run the commands and connection steps due by now, and work out when
     /// the next is due.
     fn run_due(&mut self) {
@@ -301,24 +350,6 @@ impl W5100Sim {
             }
         }
         self.next_due = self.sockets.iter().map(|s| s.next_due(now)).min().unwrap_or(NEVER);
-    }
-
-    /// Shift one byte in, return the byte shifted out (0x00, 0x01, 0x02, then data/0x03).
-    fn shift(&mut self, frame: &mut Frame, mosi: u8) -> u8 {
-        let index = frame.len;
-        if let Some(byte) = frame.bytes.get_mut(index) {
-            *byte = mosi;
-        }
-        frame.len = (index + 1) % 4;
-        match index {
-            0 => 0x00,
-            1 => 0x01,
-            2 => 0x02,
-            _ => {
-                let [op, hi, lo, _] = frame.bytes;
-                self.frame(op, u16::from_be_bytes([hi, lo]), mosi)
-            }
-        }
     }
 
     fn read_byte(&mut self, addr: u16) -> u8 {
@@ -461,6 +492,14 @@ mod tests {
         Status::from_code(read(sim, regs::socket_register(n, sn::SR)))
     }
 
+    /// Read Sn_SR until it is `want`; panics if it takes longer than a few seconds.
+    pub(super) fn await_status(sim: &mut W5100Sim, n: u8, want: Status) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        while status(sim, n) != want {
+            assert!(Instant::now() < deadline, "socket {n}: {:?}, not {want:?}", status(sim, n));
+        }
+    }
+
     /// Open socket `n` in TCP mode on `port` (→ INIT).
     pub(super) fn open(sim: &mut W5100Sim, n: u8, port: u16) {
         write(sim, regs::socket_register(n, sn::MR), crate::regs::sn_mr::TCP);
@@ -468,6 +507,23 @@ mod tests {
         write(sim, regs::socket_register(n, sn::PORT) + 1, port as u8);
         command(sim, n, Command::Open);
         assert_eq!(status(sim, n), Status::INIT);
+    }
+
+    /// Socket `n` connected to a host listener: returns the host's end.
+    pub(super) fn connected(sim: &mut W5100Sim, n: u8) -> TcpStream {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        open(sim, n, 0);
+        for (i, byte) in (0..).zip(Ipv4Addr::LOCALHOST.octets()) {
+            write(sim, regs::socket_register(n, sn::DIPR) + i, byte);
+        }
+        write(sim, regs::socket_register(n, sn::DPORT), (port >> 8) as u8);
+        write(sim, regs::socket_register(n, sn::DPORT) + 1, port as u8);
+        command(sim, n, Command::Connect);
+        await_status(sim, n, Status::ESTABLISHED);
+        let (peer, _) = listener.accept().unwrap();
+        peer.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        peer
     }
 
     #[test]

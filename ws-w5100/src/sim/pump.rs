@@ -1,23 +1,18 @@
 //! Servicing host sockets ("pumping"): accepting clients for listening sockets, moving
-//! bytes between the rings and the host streams, and draining streams closed with DISCON.
+//! bytes between the rings and the host streams, and ending connections after DISCON.
 //!
-//! Nothing here blocks except [`W5100Sim::flush_blocking`], which DISCON uses to hand the
-//! last SEND to a slow peer; every other host call is non-blocking and bounded.
+//! Nothing here blocks: every host call is non-blocking and bounded.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::{Shutdown, SocketAddr};
+use std::time::Instant;
 
 use super::registers::socket_reg;
-use super::W5100Sim;
+use super::{Fin, W5100Sim};
 use crate::regs::{sn, SocketInterrupts, Status};
 
-/// How long DISCON may block flushing TX data to a slow peer.
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 /// Upper bound on host read/write calls per pump, so a pump always ends.
 const PUMP_CALLS: usize = 64;
-/// Host sockets kept draining after DISCON; the oldest is dropped beyond this.
-const MAX_LINGERING: usize = 16;
 
 impl W5100Sim {
     /// Drop the host socket after a reset or write failure: CLOSED with DISCON.
@@ -28,13 +23,13 @@ impl W5100Sim {
     }
 
     pub(super) fn pump(&mut self, n: usize) {
-        self.pump_lingering();
         match self.sockets.get(n).map(|s| s.status) {
             Some(Status::LISTEN) => self.pump_accept(n),
             Some(Status::ESTABLISHED | Status::CLOSE_WAIT) => {
                 self.pump_tx(n);
                 self.pump_rx(n);
             }
+            Some(Status::FIN_WAIT | Status::LAST_ACK) => self.pump_closing(n),
             _ => {}
         }
     }
@@ -58,7 +53,6 @@ impl W5100Sim {
             self.last_io_error = Some(e);
             return;
         }
-        let _ = stream.set_nodelay(true);
         let (ip, port) = match peer {
             SocketAddr::V4(v4) => (v4.ip().octets(), v4.port()),
             SocketAddr::V6(v6) => ([0; 4], v6.port()),
@@ -68,11 +62,7 @@ impl W5100Sim {
             self.set(dipr.wrapping_add(i), byte);
         }
         self.set_u16(socket_reg(n, sn::DPORT), port);
-        if let Some(socket) = self.sockets.get_mut(n) {
-            socket.stream = Some(stream);
-            socket.status = Status::ESTABLISHED;
-        }
-        self.raise(n, SocketInterrupts::CON);
+        self.establish(n, stream);
     }
 
     /// Write what the last SEND asked for, as far as the host socket takes it.
@@ -145,6 +135,7 @@ impl W5100Sim {
             match stream.read(space) {
                 Ok(0) => {
                     socket.status = Status::CLOSE_WAIT;
+                    socket.peer_fin = true;
                     flags |= SocketInterrupts::DISCON;
                     break;
                 }
@@ -166,58 +157,86 @@ impl W5100Sim {
         }
     }
 
-    /// Before DISCON: hand the rest of the last SEND to the host socket, blocking briefly.
-    pub(super) fn flush_blocking(&mut self, n: usize) {
-        let ring = self.tx_ring(n);
-        let Self { mem, sockets, .. } = self;
-        let Some(socket) = sockets.get_mut(n) else {
+    /// After DISCON: the rest of the last SEND, then FIN; CLOSED once the peer's FIN is in
+    /// too, or with TIMEOUT when the chip gives up. Data arriving meanwhile is dropped.
+    fn pump_closing(&mut self, n: usize) {
+        let Some(socket) = self.sockets.get(n) else {
             return;
         };
-        let (Some(end), Some(stream)) = (socket.tx_end.take(), socket.stream.as_mut()) else {
+        if socket.fin == Fin::Sent && socket.peer_fin {
+            // Both FINs are through (the peer's ACK of ours with them, on the host).
+            self.close(n);
+            self.raise(n, SocketInterrupts::DISCON);
+            return;
+        }
+        if socket.give_up.is_some_and(|at| Instant::now() >= at) {
+            self.close(n);
+            self.raise(n, SocketInterrupts::TIMEOUT);
+            return;
+        }
+        self.pump_tx(n);
+        let Some(socket) = self.sockets.get_mut(n) else {
             return;
         };
-        if stream.set_nonblocking(false).is_err() || stream.set_write_timeout(Some(FLUSH_TIMEOUT)).is_err() {
+        if !matches!(socket.status, Status::FIN_WAIT | Status::LAST_ACK) {
+            // The write failed: reset.
             return;
         }
-        // Two runs cover any wrap of the ring.
-        for _ in 0..2 {
-            let pending = end.wrapping_sub(socket.tx_rd);
-            let Some(bytes) = mem.get(ring.run(socket.tx_rd, pending)) else {
-                break;
-            };
-            if bytes.is_empty() || stream.write_all(bytes).is_err() {
-                break;
-            }
-            socket.tx_rd = socket.tx_rd.wrapping_add(u16::try_from(bytes.len()).unwrap_or(0));
+        let Some(stream) = socket.stream.as_mut() else {
+            return;
+        };
+        if socket.fin == Fin::Queued && socket.tx_end.is_none() {
+            let _ = stream.shutdown(Shutdown::Write);
+            socket.fin = Fin::Sent;
         }
-        let _ = stream.set_nonblocking(true);
-    }
-
-    /// Drain host sockets closed with DISCON until their peers close too.
-    fn pump_lingering(&mut self) {
         let mut scratch = [0u8; 512];
-        self.lingering.retain_mut(|stream| {
-            for _ in 0..PUMP_CALLS {
-                match stream.read(&mut scratch) {
-                    Ok(0) => return false,
-                    Ok(_) => {}
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return false,
-                }
+        let mut failure = None;
+        for _ in 0..PUMP_CALLS {
+            if socket.peer_fin {
+                break;
             }
-            true
-        });
-    }
-
-    /// Shut the write side of `stream` (the peer sees FIN) and keep draining it until the
-    /// peer closes too, so the peer sees a clean close rather than a reset.
-    pub(super) fn linger(&mut self, stream: TcpStream) {
-        if stream.shutdown(Shutdown::Write).is_ok() {
-            if self.lingering.len() >= MAX_LINGERING {
-                self.lingering.remove(0);
+            match stream.read(&mut scratch) {
+                Ok(0) => socket.peer_fin = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => failure = Some(e),
             }
-            self.lingering.push(stream);
+            if failure.is_some() {
+                break;
+            }
         }
+        if let Some(e) = failure {
+            self.reset_by_peer(n, e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regs::{self, sn_ir, Command};
+    use crate::sim::tests::{await_status, command, connected, read, write};
+
+    #[test]
+    fn send_ok_comes_when_the_data_has_left() {
+        let mut sim = W5100Sim::default();
+        let mut peer = connected(&mut sim, 0);
+        let ir = regs::socket_register(0, sn::IR);
+        write(&mut sim, ir, sn_ir::ALL);
+        let wr = regs::socket_register(0, sn::TX_WR);
+        let at = u16::from_be_bytes([read(&mut sim, wr), read(&mut sim, wr + 1)]).wrapping_add(3);
+        write(&mut sim, wr, (at >> 8) as u8);
+        write(&mut sim, wr + 1, at as u8);
+        write(&mut sim, regs::socket_register(0, sn::CR), Command::Send.code());
+        // Not while the chip has not taken the command.
+        assert_eq!(read(&mut sim, ir) & sn_ir::SEND_OK, 0);
+        assert_eq!(read(&mut sim, regs::socket_register(0, sn::TX_FSR)), 0x07);
+        await_status(&mut sim, 0, Status::ESTABLISHED);
+        command(&mut sim, 0, Command::Recv);
+        assert_eq!(read(&mut sim, ir) & sn_ir::SEND_OK, sn_ir::SEND_OK);
+        assert_eq!(read(&mut sim, regs::socket_register(0, sn::TX_FSR)), 0x08);
+        let mut got = [0; 3];
+        std::io::Read::read_exact(&mut peer, &mut got).unwrap();
     }
 }
