@@ -22,6 +22,10 @@
 //!
 //! No step waits for the network, so `accept` never hangs.
 //!
+//! [`listen`](TcpFullStack::listen) arms the listener for the first time. If that fails
+//! (the chip does not reach LISTEN), the hardware socket is closed and given back at once,
+//! and the handle is an unarmed listener that `accept` tries to arm again, or `close` ends.
+//!
 //! # Sending
 //! [`send`](TcpClientStack::send) copies as much as fits (Sn_TX_FSR) into the TX ring at
 //! `Sn_TX_WR & mask`, wrapping at the ring's end, advances Sn_TX_WR and issues SEND. It
@@ -339,9 +343,15 @@ impl<SPI: SpiDevice, C: Clock> TcpFullStack for W5100<SPI, C> {
     fn listen(&mut self, handle: &mut TcpSocket) -> Result<(), Self::Error> {
         match handle.state {
             State::Bound { socket, port } => {
-                self.arm(socket, port)?;
-                handle.state = State::Listener { port, armed: Some(socket) };
-                Ok(())
+                // A failed listen gives the hardware socket back at once (the handle turns
+                // into a listener without one, which `accept` re-arms): a caller that
+                // retries with fresh handles and drops the failed ones leaks nothing.
+                let armed = self.arm(socket, port);
+                if armed.is_err() {
+                    self.pool.release(socket);
+                }
+                handle.state = State::Listener { port, armed: armed.is_ok().then_some(socket) };
+                armed
             }
             State::Listener { .. } => Ok(()),
             _ => Err(Error::InvalidState),

@@ -543,3 +543,24 @@ fn close_ends_when_the_chip_times_out_or_at_its_deadline() {
     // The FIN went out before the CLOSE.
     assert_eq!(peer.read(&mut [0; 4]).unwrap(), 0);
 }
+
+#[test]
+fn failed_listens_give_their_hardware_sockets_back() {
+    let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut w5100 = stack();
+    // More failures than the chip has sockets, each with a handle of its own that is
+    // dropped without `close` (as a retry loop might): none keeps its hardware socket.
+    for _ in 0..6 {
+        let mut listener = w5100.socket().unwrap();
+        w5100.bind(&mut listener, port).unwrap();
+        assert_eq!(w5100.listen(&mut listener), Err(Error::UnexpectedStatus(0x00)));
+        assert_eq!(listener.hardware_socket(), None);
+    }
+    // The same through ws-nal's Listener, as the firmware retries every 100 ms.
+    for _ in 0..6 {
+        assert!(ws_nal::Listener::bind(&mut w5100, port).is_err());
+    }
+    let sockets: Vec<_> = (0..4).map(|_| w5100.socket().unwrap()).collect();
+    assert_eq!(sockets.len(), 4);
+}
