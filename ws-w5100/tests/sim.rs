@@ -24,7 +24,10 @@ fn now_ms() -> u64 {
 }
 
 fn stack_with(sizes: &SocketSizes) -> Stack {
-    let mut w5100: Stack = W5100::new(W5100Sim::new(Ipv4Addr::LOCALHOST), now_ms);
+    // As strict as the chip: clients are refused while no socket listens.
+    let mut chip = W5100Sim::new(Ipv4Addr::LOCALHOST);
+    chip.set_backlog(false);
+    let mut w5100: Stack = W5100::new(chip, now_ms);
     w5100.init(&NetConfig::default(), sizes).unwrap();
     w5100
 }
@@ -89,7 +92,7 @@ fn connected_pair(sizes: &SocketSizes, open_pointer: u16) -> (Stack, TcpSocket, 
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut w5100 = stack_with(sizes);
-    w5100.spi_mut().set_open_pointer(open_pointer);
+    w5100.spi_mut().set_connection_pointer(open_pointer);
     let mut socket = w5100.socket().unwrap();
     poll(|| w5100.connect(&mut socket, local(port))).unwrap();
     let (stream, _) = listener.accept().unwrap();
@@ -280,14 +283,18 @@ fn accept_rearms_lazily_when_all_sockets_are_busy() {
     }
     assert!(started.elapsed() < DEADLINE);
 
-    // A fifth client waits (the model keeps it in the host backlog) ...
-    let mut fifth = TcpStream::connect(local(port)).unwrap();
-    peer(&fifth);
+    // Nothing listens: a fifth client is refused, as the chip refuses it (RST) ...
+    let refused = TcpStream::connect(local(port)).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
     assert!(matches!(w5100.accept(&mut listener), Err(nb::Error::WouldBlock)));
     // ... until a connection closes and the next accept re-arms on the freed socket. The
     // first client closes too, so the graceful close need not wait for it.
     clients[0].shutdown(Shutdown::Write).unwrap();
     w5100.close(conns.remove(0)).unwrap();
+    assert!(matches!(w5100.accept(&mut listener), Err(nb::Error::WouldBlock)));
+    assert!(listener.is_armed());
+    let mut fifth = TcpStream::connect(local(port)).unwrap();
+    peer(&fifth);
     let (mut conn, remote) = poll(|| w5100.accept(&mut listener)).unwrap();
     assert_eq!(remote, fifth.local_addr().unwrap());
     fifth.write_all(b"five").unwrap();
@@ -446,49 +453,6 @@ fn a_client_gone_before_accept_is_still_handed_out() {
 }
 
 #[test]
-fn sockets_are_opened_without_delayed_ack() {
-    // TCP | ND (0x21): without ND the chip holds ACKs back for up to RTR (200 ms).
-    let (mut w5100, socket, _peer) = connected_pair(&SocketSizes::default(), 0);
-    let n = socket.hardware_socket().unwrap().index();
-    assert_eq!(w5100.spi_mut().register(regs::socket_register(n, sn::MR)), 0x21);
-    let mut listener = w5100.socket().unwrap();
-    w5100.bind(&mut listener, free_port()).unwrap();
-    w5100.listen(&mut listener).unwrap();
-    let n = listener.hardware_socket().unwrap().index();
-    assert_eq!(w5100.spi_mut().register(regs::socket_register(n, sn::MR)), 0x21);
-}
-
-#[test]
-fn send_and_receive_wait_while_the_chip_connects() {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mut w5100 = stack();
-    let mut socket = w5100.socket().unwrap();
-    assert_eq!(w5100.connect(&mut socket, local(port)), Err(nb::Error::WouldBlock));
-    // The chip resolves the peer (ARP), sends SYN, then is connected: until then send and
-    // receive would block, they do not report a closed connection.
-    let n = socket.hardware_socket().unwrap().index();
-    let mut seen = Vec::new();
-    let sent = poll(|| {
-        let status = regs::Status::from_code(w5100.spi_mut().register(regs::socket_register(n, sn::SR)));
-        if seen.last() != Some(&status) {
-            seen.push(status);
-        }
-        match w5100.receive(&mut socket, &mut [0; 8]) {
-            Err(nb::Error::WouldBlock) => {}
-            other => panic!("receive while connecting: {other:?}"),
-        }
-        w5100.send(&mut socket, b"early")
-    });
-    assert_eq!(sent, Ok(5));
-    assert!(seen.contains(&regs::Status::ARP) && seen.contains(&regs::Status::SYN_SENT), "{seen:?}");
-    let (mut peer, _) = listener.accept().unwrap();
-    let mut buf = [0; 5];
-    peer.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"early");
-}
-
-#[test]
 fn close_sends_everything_then_fin_and_waits_for_the_peer() {
     let (mut w5100, mut socket, peer) = connected_pair(&SocketSizes::default(), 0);
     // A peer that does not read yet: the host's buffers fill, then the chip's ring.
@@ -563,4 +527,135 @@ fn failed_listens_give_their_hardware_sockets_back() {
     }
     let sockets: Vec<_> = (0..4).map(|_| w5100.socket().unwrap()).collect();
     assert_eq!(sockets.len(), 4);
+}
+
+#[test]
+fn sockets_are_opened_without_delayed_ack() {
+    // TCP | ND (0x21): without ND the chip holds ACKs back for up to RTR (200 ms).
+    let (mut w5100, socket, _peer) = connected_pair(&SocketSizes::default(), 0);
+    let n = socket.hardware_socket().unwrap().index();
+    assert_eq!(w5100.spi_mut().register(regs::socket_register(n, sn::MR)), 0x21);
+    let mut listener = w5100.socket().unwrap();
+    w5100.bind(&mut listener, free_port()).unwrap();
+    w5100.listen(&mut listener).unwrap();
+    let n = listener.hardware_socket().unwrap().index();
+    assert_eq!(w5100.spi_mut().register(regs::socket_register(n, sn::MR)), 0x21);
+}
+
+#[test]
+fn send_and_receive_wait_while_the_chip_connects() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut w5100 = stack();
+    let mut socket = w5100.socket().unwrap();
+    assert_eq!(w5100.connect(&mut socket, local(port)), Err(nb::Error::WouldBlock));
+    // The chip resolves the peer (ARP), sends SYN, then is connected: until then send and
+    // receive would block, they do not report a closed connection.
+    let n = socket.hardware_socket().unwrap().index();
+    let mut seen = Vec::new();
+    let sent = poll(|| {
+        let status = regs::Status::from_code(w5100.spi_mut().register(regs::socket_register(n, sn::SR)));
+        if seen.last() != Some(&status) {
+            seen.push(status);
+        }
+        match w5100.receive(&mut socket, &mut [0; 8]) {
+            Err(nb::Error::WouldBlock) => {}
+            other => panic!("receive while connecting: {other:?}"),
+        }
+        w5100.send(&mut socket, b"early")
+    });
+    assert_eq!(sent, Ok(5));
+    assert!(seen.contains(&regs::Status::ARP) && seen.contains(&regs::Status::SYN_SENT), "{seen:?}");
+    let (mut peer, _) = listener.accept().unwrap();
+    let mut buf = [0; 5];
+    peer.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"early");
+}
+
+/// A WebSocket client on a chip model of its own: opens a session to `port`, calls
+/// `opened` once it is open, echoes `text` through the server and closes. Returns the echo.
+fn echo_client(port: u16, text: &str, opened: impl FnOnce()) -> String {
+    use ws_nal::ws_proto::handshake::ClientRequest;
+    use ws_nal::ws_proto::{CloseCode, Message};
+    use ws_nal::{Buffers, Event, Session};
+
+    let mut w5100 = stack();
+    let socket = ws_nal::connect(&mut w5100, local(port)).unwrap();
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+    let mut session = Session::builder(socket, Buffers { rx: &mut rx, tx: &mut tx }).client(
+        ClientRequest::new("127.0.0.1", "/"),
+        rand::rng(),
+        now_ms(),
+    );
+    let mut opened = Some(opened);
+    let mut echo = String::new();
+    loop {
+        let idle = || std::thread::sleep(Duration::from_micros(50));
+        let (event, mut reply) = session.poll_blocking(&mut w5100, now_ms, idle).unwrap();
+        match event {
+            Event::Open { .. } => {
+                if let Some(opened) = opened.take() {
+                    opened();
+                }
+                reply.send(Message::Text(text)).unwrap();
+            }
+            Event::Data { payload, fin, .. } => {
+                echo.push_str(std::str::from_utf8(payload).unwrap());
+                if fin {
+                    reply.close(CloseCode::NORMAL, "").unwrap();
+                }
+            }
+            Event::Closed { clean, .. } => {
+                assert!(clean, "unclean close");
+                return echo;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_echo_loop_serves_clients_one_after_another_and_side_by_side() {
+    // The firmware's loop (shared with `echo_server_sim`), three connections, on a chip
+    // that refuses clients while none of its sockets listens.
+    let port = free_port();
+    let (listening_tx, listening) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut w5100 = stack();
+        let mut listener = ws_nal::Listener::bind(&mut w5100, port).unwrap();
+        listening_tx.send(()).unwrap();
+        let config = ws_examples::serve::Serve { slots: 3, buf_len: 1024, protocols: &[], deflate: false };
+        ws_examples::serve::serve(&mut w5100, &mut listener, config, |_| {})
+    });
+    listening.recv().unwrap();
+    for round in 0..4 {
+        let text = format!("one after another, {round}");
+        assert_eq!(echo_client(port, &text, || {}), text);
+    }
+    // Three at once: each connects once the one before it is open (the listener re-arms
+    // after every accept), and none sends before all three are open.
+    let all_open = std::sync::Barrier::new(3);
+    std::thread::scope(|scope| {
+        let mut previous: Option<std::sync::mpsc::Receiver<()>> = None;
+        let mut clients = Vec::new();
+        for i in 0..3 {
+            let (open_tx, open_rx) = std::sync::mpsc::channel();
+            let after = previous.replace(open_rx);
+            let all_open = &all_open;
+            clients.push(scope.spawn(move || {
+                if let Some(after) = after {
+                    after.recv().unwrap();
+                }
+                let text = format!("side by side, {i}");
+                let echo = echo_client(port, &text, || {
+                    open_tx.send(()).unwrap();
+                    all_open.wait();
+                });
+                assert_eq!(echo, text);
+            }));
+        }
+        for client in clients {
+            client.join().unwrap();
+        }
+    });
 }

@@ -20,6 +20,8 @@ const CR_BUSY_FRAMES: u64 = 2;
 const STATE_LAG_FRAMES: u64 = 2;
 /// Frames a CONNECT spends in ARP, then in SYNSENT.
 const CONNECT_STEP_FRAMES: u64 = 8;
+/// How far apart the ring pointers of successive connections start.
+const POINTER_STEP: u16 = 0x2F41;
 
 impl W5100Sim {
     /// A write of `code` to Sn_CR: scheduled to take effect.
@@ -60,11 +62,16 @@ impl W5100Sim {
         self.prune_listeners();
     }
 
-    /// Close the host listeners no open hardware socket listened on.
-    fn prune_listeners(&mut self) {
-        let sockets = &self.sockets;
-        self.listeners
-            .retain(|l| sockets.iter().any(|s| s.status != Status::CLOSED && s.listen_port == Some(l.port)));
+    /// Close the host listeners no hardware socket is listening on: clients are refused.
+    /// (With a backlog, those no open socket came from.)
+    pub(super) fn prune_listeners(&mut self) {
+        let Self { sockets, listeners, backlog, .. } = self;
+        listeners.retain(|l| {
+            sockets.iter().any(|s| {
+                s.listen_port == Some(l.port)
+                    && (s.status == Status::LISTEN || *backlog && s.status != Status::CLOSED)
+            })
+        });
     }
 
     fn open(&mut self, n: usize) {
@@ -75,7 +82,7 @@ impl W5100Sim {
             // UDP/IPRAW/MACRAW are not modelled; the socket stays closed.
             return;
         }
-        self.set_pointers(n, self.open_pointer);
+        self.set_pointers(n, 0);
         if let Some(socket) = self.sockets.get_mut(n) {
             socket.status = Status::INIT;
         }
@@ -93,10 +100,14 @@ impl W5100Sim {
         }
     }
 
-    /// A connection is established on socket `n` over `stream`: CON.
+    /// A connection is established on socket `n` over `stream`: the chip re-initialises the
+    /// ring pointers (to a value of its own) and raises CON.
     pub(super) fn establish(&mut self, n: usize, stream: TcpStream) {
         // Nagle would only add latency to a model that already batches per SEND.
         let _ = stream.set_nodelay(true);
+        let pointer = self.connection_pointer.unwrap_or(self.next_pointer);
+        self.next_pointer = self.next_pointer.wrapping_add(POINTER_STEP);
+        self.set_pointers(n, pointer);
         if let Some(socket) = self.sockets.get_mut(n) {
             socket.stream = Some(stream);
             socket.status = Status::ESTABLISHED;

@@ -7,20 +7,28 @@
 //!
 //! The model is as strict as the chip where a driver can get the chip wrong:
 //!
+//! - **One frame per chip-select period.** The datasheet has /SS rise after every 32-bit
+//!   frame; only the first frame of a transaction is decoded, the bytes after it are
+//!   ignored (and shift out 0).
 //! - **Commands take time.** Time is counted in SPI frames. Sn_CR reads back the command
 //!   on the two frames after it is written and 0 from the third on, when the chip has taken
 //!   it: SEND and RECV take effect then. The state change of OPEN, LISTEN, CONNECT, DISCON
 //!   and CLOSE comes two frames later still, so Sn_SR read right after Sn_CR cleared shows
 //!   the state before the command. A command written before the last one took effect
 //!   makes that one take effect first.
-//! - OPEN (TCP mode only) → INIT. Ring pointers start at [`W5100Sim::set_open_pointer`]'s
-//!   value (0 by default), so tests can start a connection right before the 16-bit wrap.
+//! - OPEN (TCP mode only) → INIT, ring pointers at 0. When a connection is established the
+//!   chip re-initialises them (Sn_TX_RD, Sn_TX_WR, Sn_RX_RD and its write pointer) to a
+//!   value of its own: [`W5100Sim::set_connection_pointer`]'s, or a different one for
+//!   each connection, so a driver must read them from the chip, not assume 0.
 //! - LISTEN → a std [`TcpListener`] bound on the sim's host IP and Sn_PORT. Hardware
 //!   sockets listening on the same port share one listener; an incoming connection goes to
-//!   whichever of them is polled first (→ ESTABLISHED with CON). The listener lives while
-//!   any hardware socket that listened on that port is not CLOSED, so a client arriving
-//!   while all of them are busy waits in the host's backlog (a real chip would refuse it
-//!   with RST).
+//!   whichever of them is polled first (→ ESTABLISHED with CON). The chip has no backlog: a
+//!   client arriving while none of its sockets is in LISTEN on the port is refused (RST).
+//!   With [`W5100Sim::set_backlog`]`(false)` the model does the same: it closes the listener
+//!   as soon as no hardware socket is in LISTEN on its port, and the kernel refuses. By
+//!   default it is more lenient, for load tests that open more connections at once than
+//!   the chip has sockets listening (see `set_backlog`): such clients wait in the host's
+//!   backlog while a socket accepted from the listener is open.
 //! - CONNECT → ARP (Sn_SR 0x01) and SYNSENT for a few frames each, then a std
 //!   [`TcpStream`] to Sn_DIPR:Sn_DPORT (a blocking connect of up to 2 s): ESTABLISHED;
 //!   refused → CLOSED with DISCON, other failures → CLOSED with TIMEOUT. Sn_PORT is not
@@ -105,8 +113,12 @@ pub struct W5100Sim {
     mem: Vec<u8>,
     sockets: [SimSocket; regs::SOCKETS as usize],
     listeners: Vec<PortListener>,
-    /// The ring pointers OPEN starts a socket at.
-    open_pointer: u16,
+    /// The ring pointers a connection starts at, if a test fixed them.
+    connection_pointer: Option<u16>,
+    /// The ring pointers the next connection starts at otherwise.
+    next_pointer: u16,
+    /// Keep host listeners while a socket accepted from them is open (see `set_backlog`).
+    backlog: bool,
     last_io_error: Option<io::Error>,
     /// SPI frames decoded so far: the clock commands take effect by.
     frames: u64,
@@ -197,11 +209,13 @@ struct PortListener {
     listener: TcpListener,
 }
 
-/// Position in the 4-byte frame being shifted in.
+/// The frame being shifted in during one chip-select period.
 #[derive(Debug, Default)]
 struct Frame {
     bytes: [u8; 4],
     len: usize,
+    /// The period's one frame is complete: the rest is ignored.
+    done: bool,
 }
 
 impl Default for W5100Sim {
@@ -230,7 +244,9 @@ impl W5100Sim {
             mem: vec![0; regs::ADDRESS_SPACE],
             sockets: [const { SimSocket::new() }; regs::SOCKETS as usize],
             listeners: Vec::new(),
-            open_pointer: 0,
+            connection_pointer: None,
+            next_pointer: 0x1234,
+            backlog: true,
             last_io_error: None,
             frames: 0,
             next_due: NEVER,
@@ -244,9 +260,24 @@ impl W5100Sim {
         self.host
     }
 
-    /// Make OPEN start every ring pointer at `pointer` instead of 0 (a test knob).
-    pub fn set_open_pointer(&mut self, pointer: u16) {
-        self.open_pointer = pointer;
+    /// Start every connection's ring pointers at `pointer` (a test knob; by default each
+    /// connection starts at a value of its own).
+    pub fn set_connection_pointer(&mut self, pointer: u16) {
+        self.connection_pointer = Some(pointer);
+    }
+
+    /// Whether clients that arrive while no hardware socket listens on their port wait in
+    /// the host's listen backlog until one does (`true`, the default: the host listener
+    /// stays open while a socket accepted from it is), or are refused as the chip refuses
+    /// them, with RST (`false`).
+    ///
+    /// The backlog is for load tests that open more connections at once than the chip has
+    /// sockets listening, such as the Autobahn suite running cases side by side against an
+    /// echo server that serves two or three connections: on a real W5100 some of them are
+    /// refused whenever they arrive between a socket leaving LISTEN and the next being
+    /// armed. The driver's own tests run without it.
+    pub fn set_backlog(&mut self, backlog: bool) {
+        self.backlog = backlog;
     }
 
     /// A register or memory byte as the driver would read it, without servicing sockets.
@@ -312,16 +343,20 @@ impl W5100Sim {
 
     /// Shift one byte in, return the byte shifted out (0x00, 0x01, 0x02, then data/0x03).
     fn shift(&mut self, frame: &mut Frame, mosi: u8) -> u8 {
+        if frame.done {
+            return 0;
+        }
         let index = frame.len;
         if let Some(byte) = frame.bytes.get_mut(index) {
             *byte = mosi;
         }
-        frame.len = (index + 1) % 4;
+        frame.len = index + 1;
         match index {
             0 => 0x00,
             1 => 0x01,
             2 => 0x02,
             _ => {
+                frame.done = true;
                 let [op, hi, lo, _] = frame.bytes;
                 self.frame(op, u16::from_be_bytes([hi, lo]), mosi)
             }
@@ -395,7 +430,7 @@ impl ErrorType for W5100Sim {
 }
 
 impl SpiDevice for W5100Sim {
-    /// One chip-select period: bytes are decoded as consecutive 4-byte frames.
+    /// One chip-select period: its first 4-byte frame is decoded, the rest ignored.
     fn transaction(&mut self, operations: &mut [Operation<'_, u8>]) -> Result<(), Infallible> {
         // The driver's one frame per transaction, shifted as a whole: the same bytes out
         // as byte by byte, without the per-byte bookkeeping (most of the model's time).
@@ -524,6 +559,27 @@ mod tests {
         let (peer, _) = listener.accept().unwrap();
         peer.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
         peer
+    }
+
+    #[test]
+    fn only_the_first_frame_of_a_chip_select_period_counts() {
+        let mut sim = W5100Sim::default();
+        // Two write frames and a read frame with chip select held low throughout: the
+        // datasheet has /SS rise after each, so only the first is decoded.
+        let mut bytes = [WRITE, 0x00, 0x01, 0x0A, WRITE, 0x00, 0x02, 0x0B, READ, 0x00, 0x17, 0x00];
+        sim.transfer_in_place(&mut bytes).unwrap();
+        assert_eq!(bytes, [0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(sim.register(regs::GAR), 0x0A);
+        assert_eq!(sim.register(regs::GAR + 1), 0x00);
+        // The same frames in periods of their own all count; a frame split across the
+        // operations of one period is still one frame.
+        for frame in [[WRITE, 0x00, 0x02, 0x0B], [WRITE, 0x00, 0x03, 0x0C]] {
+            sim.write(&frame).unwrap();
+        }
+        let mut data = [0];
+        sim.transaction(&mut [Operation::Write(&[READ, 0x00, 0x02]), Operation::Read(&mut data)]).unwrap();
+        assert_eq!(data, [0x0B]);
+        assert_eq!(sim.register(regs::GAR + 2), 0x0C);
     }
 
     #[test]

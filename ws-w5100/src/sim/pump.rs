@@ -63,6 +63,9 @@ impl W5100Sim {
         }
         self.set_u16(socket_reg(n, sn::DPORT), port);
         self.establish(n, stream);
+        // No longer listening: with no other socket in LISTEN on the port, the next
+        // client is refused.
+        self.prune_listeners();
     }
 
     /// Write what the last SEND asked for, as far as the host socket takes it.
@@ -214,9 +217,88 @@ impl W5100Sim {
 
 #[cfg(test)]
 mod tests {
+    use std::io::ErrorKind;
+    use std::net::{Ipv4Addr, TcpListener, TcpStream};
+
     use super::*;
     use crate::regs::{self, sn_ir, Command};
-    use crate::sim::tests::{await_status, command, connected, read, write};
+    use crate::sim::tests::{await_status, command, connected, open, read, status, write};
+
+    /// A port that was free a moment ago.
+    fn free_port() -> u16 {
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
+    }
+
+    /// Sockets `ns` listening on `port`.
+    fn listen(sim: &mut W5100Sim, ns: &[u8], port: u16) {
+        for &n in ns {
+            open(sim, n, port);
+            command(sim, n, Command::Listen);
+            assert_eq!(status(sim, n), Status::LISTEN);
+        }
+    }
+
+    #[test]
+    fn clients_are_refused_while_no_socket_listens() {
+        let mut sim = W5100Sim::default();
+        sim.set_backlog(false);
+        let port = free_port();
+        listen(&mut sim, &[0, 1], port);
+        // Two listening sockets take two clients ...
+        let _first = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        await_status(&mut sim, 0, Status::ESTABLISHED);
+        let _second = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        await_status(&mut sim, 1, Status::ESTABLISHED);
+        // ... and with none left listening the next is refused, as the chip answers RST.
+        let refused = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+        // Listening again takes clients again.
+        listen(&mut sim, &[2], port);
+        let _third = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        await_status(&mut sim, 2, Status::ESTABLISHED);
+        // CLOSE of a listening socket refuses too.
+        listen(&mut sim, &[3], port);
+        command(&mut sim, 3, Command::Close);
+        let refused = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn with_a_backlog_clients_wait_for_a_listening_socket() {
+        // The default.
+        let mut sim = W5100Sim::default();
+        let port = free_port();
+        listen(&mut sim, &[0], port);
+        let _first = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        await_status(&mut sim, 0, Status::ESTABLISHED);
+        let _waiting = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        open(&mut sim, 1, port);
+        command(&mut sim, 1, Command::Listen);
+        await_status(&mut sim, 1, Status::ESTABLISHED);
+    }
+
+    #[test]
+    fn ring_pointers_restart_when_a_connection_is_established() {
+        let mut sim = W5100Sim::default();
+        let pointer = |sim: &mut W5100Sim, n: u8, offset: u16| {
+            let addr = regs::socket_register(n, offset);
+            u16::from_be_bytes([read(sim, addr), read(sim, addr + 1)])
+        };
+        let mut starts = Vec::new();
+        for n in [0, 1] {
+            open(&mut sim, n, 0);
+            assert_eq!([sn::TX_WR, sn::TX_RD, sn::RX_RD].map(|o| pointer(&mut sim, n, o)), [0; 3]);
+            let _peer = connected(&mut sim, n);
+            let start = pointer(&mut sim, n, sn::TX_WR);
+            assert_ne!(start, 0, "socket {n}: the pointers stayed at OPEN's");
+            assert_eq!([sn::TX_RD, sn::RX_RD].map(|o| pointer(&mut sim, n, o)), [start; 2]);
+            starts.push(start);
+        }
+        assert_ne!(starts[0], starts[1], "each connection starts somewhere of its own");
+        sim.set_connection_pointer(0xFF00);
+        let _peer = connected(&mut sim, 2);
+        assert_eq!(pointer(&mut sim, 2, sn::RX_RD), 0xFF00);
+    }
 
     #[test]
     fn send_ok_comes_when_the_data_has_left() {
