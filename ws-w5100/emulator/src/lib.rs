@@ -196,12 +196,13 @@ impl Chip {
     }
 
     /// One byte in on MOSI, the byte the W5100 shifts out on MISO at the same time.
+    ///
+    /// The W5100 decodes one 4-byte frame per select period: bytes after it are ignored.
     fn shift(&mut self, mosi: u8) -> u8 {
-        let index = self.len % 4;
-        if let Some(byte) = self.frame.get_mut(index) {
-            *byte = mosi;
-        }
-        self.len += 1;
+        let index = self.len;
+        self.len = self.len.saturating_add(1);
+        let Some(byte) = self.frame.get_mut(index) else { return 0 };
+        *byte = mosi;
         if index < 3 {
             // The W5100 answers the opcode and address bytes with 0x00, 0x01, 0x02.
             return index as u8;
@@ -210,6 +211,14 @@ impl Chip {
         let _ = self.sim.transaction(&mut [Operation::TransferInPlace(&mut frame)]);
         frame[3]
     }
+}
+
+/// The W5100 model as strict as the chip: a client arriving while no socket listens is
+/// refused, not kept waiting in the host's backlog.
+fn strict_chip(host: Ipv4Addr) -> W5100Sim {
+    let mut sim = W5100Sim::new(host);
+    sim.set_backlog(false);
+    sim
 }
 
 /// Everything the hooks share.
@@ -260,7 +269,7 @@ impl Emulator {
         let setup = |e: unicorn_engine::unicorn_const::uc_error| Error::Setup(format!("{e:?}"));
         let machine = Rc::new(RefCell::new(Machine {
             soc: soc::Soc::new(config.fault),
-            chip: Chip { sim: W5100Sim::new(config.host), frame: [0; 4], len: 0 },
+            chip: Chip { sim: strict_chip(config.host), frame: [0; 4], len: 0 },
             stats: Stats::default(),
             costs: vec![None; (FLASH.1 / 2) as usize],
             block_pc: 0,
