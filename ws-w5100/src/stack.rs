@@ -74,7 +74,7 @@
 //! hardware socket is given back whatever the outcome.
 //!
 //! # Waiting
-//! Every wait on the chip ends at a deadline on the caller's [`Clock`](crate::Clock): a
+//! Every wait on the chip ends at a deadline on the caller's [`Clock`]: a
 //! command (Sn_CR back to 0) and the state change it causes (Sn_SR, which the chip updates
 //! after clearing Sn_CR) 100 ms, failing with [`Error::CommandTimeout`] or
 //! [`Error::UnexpectedStatus`]; a graceful close 1 s.
