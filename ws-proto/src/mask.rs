@@ -26,6 +26,35 @@ pub fn apply(data: &mut [u8], key: [u8; 4], offset: u64) {
     }
 }
 
+/// Copies `src` into `dst` XORed with `key`, where `src` starts at byte `offset` of the
+/// frame's payload: the send side's copy and masking in one pass over the bytes. Copies
+/// as many bytes as the shorter of the two holds.
+///
+/// 64-bit targets only: on a Cortex-M0 the fused loop costs 200 bytes of flash beside
+/// [`apply`], which the receive side links anyway, for little gain.
+#[cfg(target_pointer_width = "64")]
+#[inline]
+pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: u64) {
+    let key = rotate(key, offset);
+    let mut repeated = [0u8; WORD];
+    for (byte, k) in repeated.iter_mut().zip(key.iter().cycle()) {
+        *byte = *k;
+    }
+    let word = Word::from_ne_bytes(repeated);
+    let mut dst_words = dst.chunks_exact_mut(WORD);
+    let mut src_words = src.chunks_exact(WORD);
+    for (d, s) in (&mut dst_words).zip(&mut src_words) {
+        let mut bytes = [0u8; WORD];
+        bytes.copy_from_slice(s);
+        d.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+    }
+    // As in `apply`, the tails start at a multiple of 4: the key is in phase.
+    let tails = dst_words.into_remainder().iter_mut().zip(src_words.remainder());
+    for ((d, s), k) in tails.zip(key.iter().cycle()) {
+        *d = s ^ k;
+    }
+}
+
 #[cfg(target_pointer_width = "64")]
 type Word = u64;
 #[cfg(not(target_pointer_width = "64"))]
@@ -56,6 +85,21 @@ mod tests {
         let mut data = *b"Hello";
         apply(&mut data, [0x37, 0xfa, 0x21, 0x3d], 0);
         assert_eq!(data, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    #[cfg(target_pointer_width = "64")]
+    proptest::proptest! {
+        #[test]
+        fn copy_masked_equals_copy_then_mask(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+                                             key in proptest::prelude::any::<[u8; 4]>(),
+                                             offset in 0u64..8) {
+            let mut expected = data.clone();
+            naive(&mut expected, key, offset);
+            let mut got = vec![0u8; data.len()];
+            copy_masked(&mut got, &data, key, offset);
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 
     proptest::proptest! {

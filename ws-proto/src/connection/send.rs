@@ -101,9 +101,18 @@ impl<R: RngCore> Connection<R> {
         }
         let n = payload.len().min(tx.len());
         let (Some(dst), Some(src)) = (tx.get_mut(..n), payload.get(..n)) else { return Ok(0) };
-        dst.copy_from_slice(src);
-        if let Some(key) = frame.mask {
-            mask::apply(dst, key, frame.offset);
+        #[cfg(target_pointer_width = "64")]
+        match frame.mask {
+            // Copy and mask in one pass.
+            Some(key) => mask::copy_masked(dst, src, key, frame.offset),
+            None => dst.copy_from_slice(src),
+        }
+        #[cfg(not(target_pointer_width = "64"))]
+        {
+            dst.copy_from_slice(src);
+            if let Some(key) = frame.mask {
+                mask::apply(dst, key, frame.offset);
+            }
         }
         frame.offset += n as u64;
         if frame.offset == frame.len {
