@@ -7,6 +7,17 @@
 
 use crate::Error;
 
+// Text chunks are checked by simdutf8 (feature `simd`, on targets it has SIMD for), or by
+// core's byte-wise validator, the smallest code. Both report where the bytes stop being
+// valid and whether they end in a code point cut short, which is all `feed` needs.
+#[cfg(not(all(
+    feature = "simd",
+    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
+)))]
+use core::str::from_utf8;
+#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+use simdutf8::compat::from_utf8;
+
 /// Validator state carried from one chunk of a text message to the next.
 #[derive(Debug, Clone, Default)]
 pub struct Utf8Validator {
@@ -27,7 +38,7 @@ impl Utf8Validator {
     /// a chunk ending inside a code point is fine, and is completed by the next one.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), Error> {
         let rest = self.finish_pending(chunk)?;
-        match core::str::from_utf8(rest) {
+        match from_utf8(rest) {
             Ok(_) => Ok(()),
             Err(e) if e.error_len().is_none() => {
                 // The tail is a valid prefix of a code point: keep it for the next chunk.
