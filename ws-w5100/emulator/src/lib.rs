@@ -27,7 +27,6 @@ use std::net::Ipv4Addr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use embedded_hal::spi::{Operation, SpiDevice};
 use object::elf::PT_LOAD;
 use object::read::elf::{ElfFile32, ProgramHeader};
 use object::{Object, ObjectSection, ObjectSymbol};
@@ -183,36 +182,6 @@ impl Config {
     }
 }
 
-/// The W5100 on the SPI bus: bytes in select periods, as the chip sees them.
-struct Chip {
-    sim: W5100Sim,
-    frame: [u8; 4],
-    len: usize,
-}
-
-impl Chip {
-    fn select(&mut self) {
-        self.len = 0;
-    }
-
-    /// One byte in on MOSI, the byte the W5100 shifts out on MISO at the same time.
-    ///
-    /// The W5100 decodes one 4-byte frame per select period: bytes after it are ignored.
-    fn shift(&mut self, mosi: u8) -> u8 {
-        let index = self.len;
-        self.len = self.len.saturating_add(1);
-        let Some(byte) = self.frame.get_mut(index) else { return 0 };
-        *byte = mosi;
-        if index < 3 {
-            // The W5100 answers the opcode and address bytes with 0x00, 0x01, 0x02.
-            return index as u8;
-        }
-        let mut frame = self.frame;
-        let _ = self.sim.transaction(&mut [Operation::TransferInPlace(&mut frame)]);
-        frame[3]
-    }
-}
-
 /// The W5100 model as strict as the chip: a client arriving while no socket listens is
 /// refused, not kept waiting in the host's backlog.
 fn strict_chip(host: Ipv4Addr) -> W5100Sim {
@@ -224,7 +193,7 @@ fn strict_chip(host: Ipv4Addr) -> W5100Sim {
 /// Everything the hooks share.
 struct Machine {
     soc: soc::Soc,
-    chip: Chip,
+    chip: W5100Sim,
     stats: Stats,
     /// Per-block costs, by (address - flash start) / 2.
     costs: Vec<Option<cycles::Cost>>,
@@ -269,7 +238,7 @@ impl Emulator {
         let setup = |e: unicorn_engine::unicorn_const::uc_error| Error::Setup(format!("{e:?}"));
         let machine = Rc::new(RefCell::new(Machine {
             soc: soc::Soc::new(config.fault),
-            chip: Chip { sim: strict_chip(config.host), frame: [0; 4], len: 0 },
+            chip: strict_chip(config.host),
             stats: Stats::default(),
             costs: vec![None; (FLASH.1 / 2) as usize],
             block_pc: 0,
@@ -378,7 +347,7 @@ impl Emulator {
                             Ok(soc::Bus::Idle) => {}
                             Ok(soc::Bus::Select(_)) => m.chip.select(),
                             Ok(soc::Bus::Byte(mosi)) => {
-                                let miso = m.chip.shift(mosi);
+                                let miso = m.chip.exchange(mosi);
                                 m.soc.set_miso(miso);
                                 m.stats.spi_bytes += 1;
                             }
@@ -473,7 +442,7 @@ impl Emulator {
 
     /// The W5100 model (to look at its registers).
     pub fn with_chip<T>(&self, f: impl FnOnce(&W5100Sim) -> T) -> T {
-        f(&self.machine.borrow().chip.sim)
+        f(&self.machine.borrow().chip)
     }
 
     /// Whether any hardware socket of the W5100 is listening (Sn_SR = SOCK_LISTEN).
@@ -505,14 +474,13 @@ impl Emulator {
     /// The functions whose return addresses are left in the deepest `span` bytes the stack
     /// reached, innermost first: stale frames, which show the call path at the deepest point.
     pub fn deepest_frames(&self, span: u32) -> Vec<String> {
-        let (bottom, top) = self.stack;
+        let top = self.stack.1;
         let low = top - self.stack_high_water();
         let high = (low + span).min(top);
         let mut ram = vec![0u8; (high - low) as usize];
         if self.uc.mem_read(u64::from(low), &mut ram).is_err() {
             return Vec::new();
         }
-        let _ = bottom;
         let mut frames: Vec<String> = Vec::new();
         for word in ram.chunks_exact(4) {
             let value = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);

@@ -124,6 +124,8 @@ pub struct W5100Sim {
     frames: u64,
     /// The earliest frame at which a socket has something scheduled.
     next_due: u64,
+    /// The select period of [`W5100Sim::exchange`], for a bus driven byte by byte.
+    period: Frame,
 }
 
 /// One hardware socket's hidden state (what the chip keeps outside its register file).
@@ -250,6 +252,7 @@ impl W5100Sim {
             last_io_error: None,
             frames: 0,
             next_due: NEVER,
+            period: Frame::default(),
         };
         sim.reset();
         sim
@@ -278,6 +281,23 @@ impl W5100Sim {
     /// armed. The driver's own tests run without it.
     pub fn set_backlog(&mut self, backlog: bool) {
         self.backlog = backlog;
+    }
+
+    /// /SS falls: a select period starts, and the next byte from
+    /// [`exchange`](Self::exchange) is a frame's first. For a bus model that shifts byte by
+    /// byte (an emulated microcontroller's SPI peripheral) rather than by transaction.
+    pub fn select(&mut self) {
+        self.period = Frame::default();
+    }
+
+    /// Shifts `mosi` in during the select period begun by [`select`](Self::select) and
+    /// returns the byte the chip shifts out with it: 0x00, 0x01, 0x02, then the data read
+    /// (or 0x03 for a write); bytes after the period's one frame are ignored (0).
+    pub fn exchange(&mut self, mosi: u8) -> u8 {
+        let mut period = core::mem::take(&mut self.period);
+        let miso = self.shift(&mut period, mosi);
+        self.period = period;
+        miso
     }
 
     /// A register or memory byte as the driver would read it, without servicing sockets.
