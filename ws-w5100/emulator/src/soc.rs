@@ -57,6 +57,12 @@ const GCLK: u32 = 0x4000_0C00;
 const NVMCTRL: u32 = 0x4100_4000;
 const PORT: u32 = 0x4100_4400;
 const SERCOM4: u32 = 0x4200_1800;
+// SERCOM4's registers on the per-byte path, read by address (a binary search) rather than
+// by name (a scan of the register list).
+const SERCOM4_CTRLA: u32 = SERCOM4;
+const SERCOM4_CTRLB: u32 = SERCOM4 + 0x04;
+const SERCOM4_BAUD: u32 = SERCOM4 + 0x0C;
+const SERCOM4_INTFLAG: u32 = SERCOM4 + 0x18;
 const SCS: u32 = 0xE000_E000;
 
 /// The address windows the model maps (4 KiB aligned, as Unicorn needs).
@@ -351,13 +357,7 @@ impl Soc {
         self.regs.iter().find(|(r, _)| r.name == name).map_or(0, |(_, v)| *v)
     }
 
-    fn set_value(&mut self, name: &str, value: u32) {
-        if let Some((_, v)) = self.regs.iter_mut().find(|(r, _)| r.name == name) {
-            *v = value;
-        }
-    }
-
-    /// Register at `addr` (value, name), for the PORT arrays.
+    /// The value of the register at `addr`.
     fn at(&self, addr: u32) -> u32 {
         self.find(addr).and_then(|i| self.regs.get(i)).map_or(0, |(_, v)| *v)
     }
@@ -502,15 +502,15 @@ impl Soc {
             "PORT.IN1" => self.value("PORT.OUT1"),
             "SERCOM4.INTFLAG" => {
                 // DRE always (the byte is gone at once); TXC and RXC after a byte.
-                if self.value("SERCOM4.CTRLA") & 0b10 != 0 {
+                if self.at(SERCOM4_CTRLA) & 0b10 != 0 {
                     value | 1
                 } else {
                     0
                 }
             }
             "SERCOM4.DATA" => {
-                let flags = self.value("SERCOM4.INTFLAG");
-                self.set_value("SERCOM4.INTFLAG", flags & !(1 << 2));
+                let flags = self.at(SERCOM4_INTFLAG);
+                self.set_at(SERCOM4_INTFLAG, flags & !(1 << 2));
                 u32::from(self.miso)
             }
             "SYST.CVR" => self.systick_current(cycles),
@@ -576,14 +576,14 @@ impl Soc {
         let Some((r, old)) = self.regs.get(i) else {
             return Err(Stop::UnknownRegister { addr, size, write: true });
         };
-        let (base, name, old) = (r.addr, r.name, *old);
+        let (base, name, old, width) = (r.addr, r.name, *old, r.size);
         self.check_bus_clock(name)?;
         // Merge a narrow write into the register's other bytes.
         let shift = (addr - base) * 8;
         let mask = if size >= 4 { u32::MAX } else { ((1u32 << (size * 8)) - 1) << shift };
         let mut value = (old & !mask) | ((value << shift) & mask);
         value = self.inject(name, value);
-        let wide = size as u32 >= r_size(&self.regs, i);
+        let wide = size as u32 >= width;
         // The SPI path stays checked until a register it depends on may have changed:
         // anything but a data byte, a flag clear or the W5100's select toggling.
         let select_only = matches!(name, "PORT.OUTSET0" | "PORT.OUTCLR0") && value & !(1 << 18) == 0;
@@ -746,7 +746,7 @@ impl Soc {
     }
 
     fn sercom_write(&mut self, name: &str, base: u32, value: u32) -> Result<Bus, Stop> {
-        let enabled = self.value("SERCOM4.CTRLA") & 0b10 != 0;
+        let enabled = self.at(SERCOM4_CTRLA) & 0b10 != 0;
         match name {
             "SERCOM4.CTRLA" => {
                 if value & 1 != 0 {
@@ -758,7 +758,7 @@ impl Soc {
                     }
                     return Ok(Bus::Idle);
                 }
-                if enabled && value & 0b10 != 0 && (value ^ self.value("SERCOM4.CTRLA")) & !0b10 != 0 {
+                if enabled && value & 0b10 != 0 && (value ^ self.at(SERCOM4_CTRLA)) & !0b10 != 0 {
                     return Err(Stop::Misconfigured(
                         "SERCOM4.CTRLA changed while the SERCOM is enabled (enable-protected)".into(),
                     ));
@@ -767,7 +767,7 @@ impl Soc {
             }
             "SERCOM4.CTRLB" | "SERCOM4.BAUD" if enabled => {
                 // CTRLB.RXEN may change while enabled; nothing else of these may.
-                if name == "SERCOM4.BAUD" || (value ^ self.value("SERCOM4.CTRLB")) & !(1 << 17) != 0 {
+                if name == "SERCOM4.BAUD" || (value ^ self.at(SERCOM4_CTRLB)) & !(1 << 17) != 0 {
                     return Err(Stop::Misconfigured(format!(
                         "{name} written while SERCOM4 is enabled (enable-protected)"
                     )));
@@ -776,7 +776,7 @@ impl Soc {
             }
             "SERCOM4.INTFLAG" => {
                 // TXC, SSL and ERROR clear on writing one.
-                let flags = self.value("SERCOM4.INTFLAG") & !(value & 0x8A);
+                let flags = self.at(SERCOM4_INTFLAG) & !(value & 0x8A);
                 self.set_at(base, flags);
             }
             "SERCOM4.DATA" => {
@@ -789,11 +789,11 @@ impl Soc {
                         "SPI byte to the W5100 cannot go out: the W5100's select, D10 (PA18), is not driven low".into(),
                     ));
                 }
-                let flags = self.value("SERCOM4.INTFLAG");
+                let flags = self.at(SERCOM4_INTFLAG);
                 self.set_at(base, value);
                 // TXC; RXC only with the receiver on (drivers turn it off for writes).
-                let rxc = if self.value("SERCOM4.CTRLB") & (1 << 17) != 0 { 0b100 } else { 0 };
-                self.set_value("SERCOM4.INTFLAG", flags | 0b010 | rxc);
+                let rxc = if self.at(SERCOM4_CTRLB) & (1 << 17) != 0 { 0b100 } else { 0 };
+                self.set_at(SERCOM4_INTFLAG, flags | 0b010 | rxc);
                 return Ok(Bus::Byte(value as u8));
             }
             _ => self.set_at(base, value),
@@ -805,8 +805,8 @@ impl Soc {
     fn check_spi(&self) -> Result<(), Stop> {
         let bad =
             |what: String| Err(Stop::Misconfigured(format!("SPI byte to the W5100 cannot go out: {what}")));
-        let ctrla = self.value("SERCOM4.CTRLA");
-        let ctrlb = self.value("SERCOM4.CTRLB");
+        let ctrla = self.at(SERCOM4_CTRLA);
+        let ctrlb = self.at(SERCOM4_CTRLB);
         if ctrla & 0b10 == 0 {
             return bad("SERCOM4 is not enabled (CTRLA.ENABLE = 0)".into());
         }
@@ -858,7 +858,7 @@ impl Soc {
                 }
             }
         }
-        let sck = core / (2 * (u64::from(self.value("SERCOM4.BAUD") & 0xFF) + 1));
+        let sck = core / (2 * (u64::from(self.at(SERCOM4_BAUD) & 0xFF) + 1));
         // The DFLL's 48 MHz is 1465 × 32768 Hz = 48.005 MHz: allow its 0.01 %.
         if sck > u64::from(SHIELD_SPI_MAX_HZ) + u64::from(SHIELD_SPI_MAX_HZ) / 1000 {
             return bad(format!(
@@ -880,12 +880,8 @@ impl Soc {
 
     /// SCK frequency as configured, for the report.
     pub fn spi_hz(&self) -> u64 {
-        self.channel_hz(CLK_SERCOM4_CORE, 0) / (2 * (u64::from(self.value("SERCOM4.BAUD") & 0xFF) + 1))
+        self.channel_hz(CLK_SERCOM4_CORE, 0) / (2 * (u64::from(self.at(SERCOM4_BAUD) & 0xFF) + 1))
     }
-}
-
-fn r_size(regs: &[(Register, u32)], i: usize) -> u32 {
-    regs.get(i).map_or(4, |(r, _)| r.size)
 }
 
 /// "DIRSET0" → group 0.
