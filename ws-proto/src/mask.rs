@@ -9,11 +9,7 @@
 #[inline]
 pub fn apply(data: &mut [u8], key: [u8; 4], offset: u64) {
     let key = rotate(key, offset);
-    let mut repeated = [0u8; WORD];
-    for (byte, k) in repeated.iter_mut().zip(key.iter().cycle()) {
-        *byte = *k;
-    }
-    let word = Word::from_ne_bytes(repeated);
+    let word = repeat(key);
     let mut words = data.chunks_exact_mut(WORD);
     for chunk in &mut words {
         let mut bytes = [0u8; WORD];
@@ -36,11 +32,7 @@ pub fn apply(data: &mut [u8], key: [u8; 4], offset: u64) {
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: u64) {
     let key = rotate(key, offset);
-    let mut repeated = [0u8; WORD];
-    for (byte, k) in repeated.iter_mut().zip(key.iter().cycle()) {
-        *byte = *k;
-    }
-    let word = Word::from_ne_bytes(repeated);
+    let word = repeat(key);
     let mut dst_words = dst.chunks_exact_mut(WORD);
     let mut src_words = src.chunks_exact(WORD);
     for (d, s) in (&mut dst_words).zip(&mut src_words) {
@@ -60,6 +52,16 @@ type Word = u64;
 #[cfg(not(target_pointer_width = "64"))]
 type Word = u32;
 const WORD: usize = core::mem::size_of::<Word>();
+
+/// The key repeated over a machine word.
+#[inline]
+fn repeat(key: [u8; 4]) -> Word {
+    let mut repeated = [0u8; WORD];
+    for (byte, k) in repeated.iter_mut().zip(key.iter().cycle()) {
+        *byte = *k;
+    }
+    Word::from_ne_bytes(repeated)
+}
 
 /// The key as seen from payload position `offset`.
 #[inline]
