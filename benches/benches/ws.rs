@@ -1,4 +1,5 @@
-//! ws-proto against tungstenite, embedded-websocket, fastwebsockets and memcpy, in one run.
+//! ws-proto against tungstenite, embedded-websocket, fastwebsockets, yawc and memcpy, in one
+//! run.
 //!
 //! `cargo bench -p benches -- --warm-up-time 0.5 --measurement-time 1.5 --sample-size 10`
 //! (about 12 minutes on 2 cores), then `cargo run -p benches --bin results` writes
@@ -21,6 +22,14 @@
 //!   (unmasking copy into a message buffer); its `Framer` fails on a header split across
 //!   reads, so the harness carries an incomplete header itself (at most 14 bytes). Text is
 //!   validated with `str::from_utf8` per message, as its `Framer` does.
+//! - `yawc`: its `WebSocket::next_frame` over the same chopped stream, constructed outside
+//!   the timing like fastwebsockets'. That is its lowest read that still validates text:
+//!   `Streaming` and the split halves below it skip UTF-8, and its check is off unless
+//!   asked (`Options::with_utf8`; simdutf8 with its `simd` feature). Its frame limit is
+//!   raised to take the 1 MiB messages; otherwise its default options, no compression. Its
+//!   payloads share its read buffer (no copy), but that buffer starts at 8 KiB, grows for a
+//!   larger frame and shrinks back after it: fed in chops, each 64 KiB frame costs it about
+//!   six allocations, each 1 MiB frame ten.
 //! - `memcpy`: copying each chop into a buffer, the floor for any reader.
 
 use std::hint::black_box;
@@ -34,6 +43,7 @@ use benches::{
     HANDSHAKE_REQUEST, RECEIVE_STREAM_BYTES, SEND_STREAM_BYTES, SIZES, TEXT_CHOPS,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
+use futures_util::SinkExt as _;
 use ws_proto::handshake::{Accept, Request};
 use ws_proto::{Config, Connection, Event, Message, ReadBuffer};
 
@@ -253,6 +263,18 @@ fn tungstenite_bench(
     )
 }
 
+/// yawc's frame limit is exclusive (a payload of exactly its default, 1 MiB, is refused):
+/// one more byte than the largest message measured.
+const YAWC_MAX_PAYLOAD: usize = SIZES[SIZES.len() - 1] + 1;
+
+/// A server-role yawc `WebSocket` on `src`, delivered in `chop`-byte reads. Its UTF-8 check
+/// of text is off by default; the RFC requires it, so it is on.
+fn yawc_server(src: &[u8], chop: usize) -> yawc::WebSocket<ChopStream<'_>> {
+    let options = yawc::Options::default().with_max_payload_read(YAWC_MAX_PAYLOAD).with_utf8();
+    yawc::WebSocket::from_stream(ChopStream::new(src, chop), yawc::Role::Server, options)
+        .expect("no extensions to negotiate")
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().build().expect("a current-thread runtime")
 }
@@ -319,6 +341,23 @@ fn receive(c: &mut Criterion) {
                                 for _ in 0..wire.frames {
                                     let frame = ws.read_frame().await.expect("fastwebsockets read");
                                     delivered += black_box(&frame.payload).len();
+                                }
+                                delivered
+                            });
+                            assert_eq!(delivered, expected);
+                        },
+                        BatchSize::PerIteration,
+                    )
+                });
+                group.bench_function("yawc", |b| {
+                    b.iter_batched_ref(
+                        || yawc_server(src, chop),
+                        |ws| {
+                            let delivered = rt.block_on(async {
+                                let mut delivered = 0;
+                                for _ in 0..wire.frames {
+                                    let frame = ws.next_frame().await.expect("yawc read");
+                                    delivered += black_box(frame.payload()).len();
                                 }
                                 delivered
                             });
@@ -424,6 +463,26 @@ fn send(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        group.bench_function("yawc", |b| {
+            b.iter_batched_ref(
+                || {
+                    let sink = ChopStream::new(&[], usize::MAX);
+                    yawc::WebSocket::from_stream(sink, yawc::Role::Client, yawc::Options::default())
+                        .expect("no extensions to negotiate")
+                },
+                |ws| {
+                    rt.block_on(async {
+                        for _ in 0..frames {
+                            // Queued and flushed per frame, as tungstenite's `send` does. It
+                            // masks while copying the payload into its write buffer, with a
+                            // fresh random key per frame (rand's thread generator).
+                            ws.send(yawc::Frame::binary(shared.clone())).await.expect("yawc send");
+                        }
+                    })
+                },
+                BatchSize::PerIteration,
+            )
+        });
         group.bench_function("memcpy", |b| {
             b.iter(|| {
                 for _ in 0..frames {
@@ -497,6 +556,13 @@ fn self_check(_: &mut Criterion) {
                     for _ in 0..wire.frames {
                         let frame = ws.read_frame().await.expect("fastwebsockets read");
                         assert_eq!(&frame.payload[..], &wire.payload[..]);
+                    }
+                });
+                let mut ws = yawc_server(&wire.bytes, chop);
+                rt.block_on(async {
+                    for _ in 0..wire.frames {
+                        let frame = ws.next_frame().await.expect("yawc read");
+                        assert_eq!(&frame.payload()[..], &wire.payload[..]);
                     }
                 });
                 let mut ws = tungstenite::WebSocket::from_raw_socket(

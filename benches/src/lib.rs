@@ -29,11 +29,11 @@ pub const RECEIVE_STREAM_BYTES: usize = 4 << 20;
 pub const SEND_STREAM_BYTES: usize = 1 << 20;
 
 /// Implementations on the receive and send paths, in table order.
-pub const IMPLS: [&str; 6] =
-    ["ws-proto", "ws-proto+copy", "tungstenite", "embedded-websocket", "fastwebsockets", "memcpy"];
+pub const IMPLS: [&str; 7] =
+    ["ws-proto", "ws-proto+copy", "tungstenite", "embedded-websocket", "fastwebsockets", "yawc", "memcpy"];
 
 /// The peers (not ws-proto, not memcpy) that the "best peer" ratio is taken over.
-pub const PEERS: [&str; 3] = ["tungstenite", "embedded-websocket", "fastwebsockets"];
+pub const PEERS: [&str; 4] = ["tungstenite", "embedded-websocket", "fastwebsockets", "yawc"];
 
 /// Text or binary data frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -186,9 +186,11 @@ fn report(results: &Results) -> String {
         out,
         "What is timed (see `benches/ws.rs`): **ws-proto** receives masked client frames in place \
          from a buffer refilled in an untimed setup; **ws-proto+copy** first copies each chop \
-         into a receive buffer, as a socket read does; **tungstenite** and **fastwebsockets** read \
-         messages from an in-memory stream whose reads return one chop each (that copy is theirs; \
-         tungstenite's read buffer is sized to the chop, see below for its default); \
+         into a receive buffer, as a socket read does; **tungstenite**, **fastwebsockets** and **yawc** \
+         read messages from an in-memory stream whose reads return one chop each (that copy is \
+         theirs; tungstenite's read buffer is sized to the chop, see below for its default; yawc \
+         reads with `WebSocket::next_frame`, its text check, simdutf8, turned on and its frame \
+         limit raised for the 1 MiB messages); \
          **embedded-websocket** runs its codec `read(from, to)` on slices of the stream, \
          reassembling messages and validating text with `str::from_utf8`; **memcpy** copies each \
          chop into a buffer (for whole input, one copy of the stream). Receive throughput counts \
@@ -259,7 +261,7 @@ fn report(results: &Results) -> String {
     }
 
     // Send.
-    let send_impls = ["ws-proto", "tungstenite", "embedded-websocket", "fastwebsockets", "memcpy"];
+    let send_impls = ["ws-proto", "tungstenite", "embedded-websocket", "fastwebsockets", "yawc", "memcpy"];
     let _ = writeln!(out, "\n## Send (client side: encode and mask one binary frame per message), GiB/s\n");
     let mut header = String::from("| payload |");
     for name in send_impls {
@@ -300,8 +302,9 @@ fn report(results: &Results) -> String {
     }
     let _ = writeln!(
         out,
-        "\nfastwebsockets is not measured here: its server handshake is `upgrade::upgrade` on a \
-         hyper request (the `upgrade` feature), so the HTTP parsing measured would be hyper's."
+        "\nfastwebsockets and yawc are not measured here: their server handshakes \
+         (fastwebsockets' `upgrade::upgrade`, yawc's `WebSocket::upgrade`) take a hyper request, \
+         so the HTTP parsing measured would be hyper's."
     );
 
     // Echo over loopback TCP.
