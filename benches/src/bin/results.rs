@@ -1,4 +1,5 @@
-//! Writes `benches/RESULTS.md` from criterion's estimates of the last benchmark run:
+//! Writes `benches/RESULTS.md`, and the receive chart it shows (`benches/throughput.svg`),
+//! from criterion's estimates of the last benchmark run:
 //!
 //! ```text
 //! cargo bench -p benches -- --warm-up-time 0.5 --measurement-time 1.5 --sample-size 10
@@ -8,6 +9,10 @@
 //! It reads `target/criterion/**/new/{benchmark,estimates}.json` (or under
 //! `$CARGO_TARGET_DIR`), keeps the benchmarks this crate defines, and reports throughput
 //! from criterion's median time per iteration, with ratios taken within the run.
+
+// Beside this file's name, not in `src/bin/`, where Cargo would take it for a binary.
+#[path = "results/chart.rs"]
+mod chart;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -41,6 +46,9 @@ impl Estimate {
 /// Results by (group, function).
 type Results = HashMap<(String, String), Estimate>;
 
+/// The receive chart, beside RESULTS.md (which links it by this relative path).
+const CHART: &str = "throughput.svg";
+
 fn main() -> ExitCode {
     match run() {
         Ok(path) => {
@@ -64,6 +72,7 @@ fn run() -> Result<PathBuf, String> {
     if results.is_empty() {
         return Err(format!("no estimates under {}: run `cargo bench -p benches` first", root.display()));
     }
+    chart::write(&results, &manifest.join(CHART))?;
     let report = report(&results);
     let path = manifest.join("RESULTS.md");
     std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -202,6 +211,11 @@ fn report(results: &Results) -> String {
 
     // Receive.
     let _ = writeln!(out, "## Receive (server side: decode, unmask, UTF-8 check for text), GiB/s\n");
+    let _ = writeln!(
+        out,
+        "![Receive throughput against bytes per read: binary 64 KiB, binary 125 B and text \
+         64 KiB frames, each implementation and memcpy]({CHART})\n"
+    );
     let mut header = String::from("| frames | fed |");
     for name in IMPLS {
         let _ = write!(header, " {name} |");
