@@ -10,8 +10,10 @@
 //! - `ws-proto`: `Connection::receive` over the masked bytes already in a buffer, in place
 //!   (decode, unmask, UTF-8 check). Receiving unmasks the buffer, so it is refilled before
 //!   each timed run, outside the timing (`iter_custom`).
-//! - `ws-proto+copy`: each chop is first copied from the pristine stream into a receive
-//!   buffer, as `recv()` would, then received in place: the whole cost of a socket read.
+//! - `ws-proto+copy`: each chop is first read from the pristine stream into a receive
+//!   buffer of ws-io's default size (16 KiB), as `recv()` would, then received in place:
+//!   the whole cost of a socket read. "Whole" input then arrives in reads that fill the
+//!   buffer, as a fast socket's would.
 //! - `tungstenite`, `fastwebsockets`: their `WebSocket` reading from an in-memory stream
 //!   whose reads return at most one chop (so they pay that copy too, through their
 //!   `Read`/`AsyncRead`), up to delivered messages; constructed outside the timing.
@@ -144,16 +146,14 @@ fn ws_proto_receive(wire: &mut [u8], chop: usize) -> usize {
     delivered
 }
 
-/// Copies each chop of `src` into a receive buffer (as a socket read would, after what the
-/// last receive left), then receives it in place.
+/// Reads `src` a chop at a time into a receive buffer (as ws-io does with a socket: each
+/// read fills at most the spare room, after what the last receive left), then receives it
+/// in place.
 fn ws_proto_copy_receive(src: &[u8], rx: &mut ReadBuffer<&mut [u8]>, chop: usize) -> usize {
     let mut conn = Connection::server(Config::default());
+    let mut stream = ChopStream::new(src, chop);
     let mut delivered = 0;
-    for piece in src.chunks(chop) {
-        let _ = rx.fill(|spare| {
-            spare[..piece.len()].copy_from_slice(piece);
-            Ok::<_, ()>(piece.len())
-        });
+    while rx.fill(|spare| io::Read::read(&mut stream, spare)).expect("in memory") > 0 {
         while let Some(event) = rx.receive(&mut conn).expect("valid stream") {
             if let Event::Data { payload, .. } = event {
                 delivered += black_box(payload).len();
@@ -288,8 +288,8 @@ fn receive(c: &mut Criterion) {
             let expected = wire.frames * size;
             let src = &wire.bytes[..];
             let mut rx = vec![0u8; src.len()];
-            // Room for a whole read beside what the last receive left (at most 138 bytes).
-            let mut read_buffer = vec![0u8; src.len() + 256];
+            // ws-io's receive buffer: a read fills at most its spare room.
+            let mut read_buffer = vec![0u8; ws_io::std::BUFFER_LEN];
             let mut out = vec![0u8; size + 64];
             for chop in chops.iter().copied() {
                 let mut group = c.benchmark_group(receive_group(kind, size, chop));
@@ -540,7 +540,7 @@ fn self_check(_: &mut Criterion) {
             let wire: Wire = masked_stream(kind, size, 64 << 10);
             let expected = wire.frames * size;
             let mut out = vec![0u8; size + 64];
-            let mut read_buffer = vec![0u8; wire.bytes.len() + 256];
+            let mut read_buffer = vec![0u8; ws_io::std::BUFFER_LEN];
             for chop in [1, 3, 64, wire.bytes.len()] {
                 assert_eq!(ws_proto_receive(&mut wire.bytes.clone(), chop), expected);
                 let mut rx = ReadBuffer::new(&mut read_buffer[..]);

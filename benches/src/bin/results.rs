@@ -194,8 +194,11 @@ fn report(results: &Results) -> String {
     let _ = writeln!(
         out,
         "What is timed (see `benches/ws.rs`): **ws-proto** receives masked client frames in place \
-         from a buffer refilled in an untimed setup; **ws-proto+copy** first copies each chop \
-         into a receive buffer, as a socket read does; **tungstenite**, **fastwebsockets** and **yawc** \
+         from a buffer refilled in an untimed setup (`Connection::receive`, every byte delivered at \
+         once); **ws-proto+copy** reads each chop from the same in-memory stream into a \
+         `ReadBuffer` of ws-io's default 16 KiB, as a socket read does (whole input arrives in \
+         reads that fill it), and receives with `ReadBuffer::receive`, which holds the middle of \
+         a payload back until a quarter of the buffer has arrived or its frame ends; **tungstenite**, **fastwebsockets** and **yawc** \
          read messages from an in-memory stream whose reads return one chop each (that copy is \
          theirs; tungstenite's read buffer is sized to the chop, see below for its default; yawc \
          reads with `WebSocket::next_frame`, its text check, simdutf8, turned on and its frame \
