@@ -37,7 +37,7 @@ impl Utf8Validator {
     /// Fails with [`Error::InvalidUtf8`] as soon as some byte can never become valid UTF-8;
     /// a chunk ending inside a code point is fine, and is completed by the next one.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        let rest = self.finish_pending(chunk)?;
+        let rest = skip_valid(self.finish_pending(chunk)?)?;
         match from_utf8(rest) {
             Ok(_) => Ok(()),
             Err(e) if e.error_len().is_none() => {
@@ -97,6 +97,42 @@ impl Utf8Validator {
         self.pending_len = tail.len() as u8;
         Ok(())
     }
+}
+
+/// Checks all of `bytes` but an unfinished code point at their end with simdutf8's
+/// fastest check (which only says valid or not), and returns that unfinished end, for
+/// the validator that says where to stop.
+#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+fn skip_valid(bytes: &[u8]) -> Result<&[u8], Error> {
+    let (body, end) = bytes.split_at(unfinished_start(bytes));
+    simdutf8::basic::from_utf8(body).map_err(|_| Error::InvalidUtf8)?;
+    Ok(end)
+}
+
+/// Without simdutf8, the byte-wise validator checks everything itself.
+#[cfg(not(all(
+    feature = "simd",
+    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn skip_valid(bytes: &[u8]) -> Result<&[u8], Error> {
+    Ok(bytes)
+}
+
+/// Where a code point cut short at the end of `bytes` starts: the last lead byte, if
+/// fewer bytes follow it than it needs; `bytes.len()` if there is none.
+#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+fn unfinished_start(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    for back in 1..=len.min(3) {
+        let i = len - back;
+        match bytes.get(i) {
+            // A continuation byte: the lead is further back.
+            Some(&byte) if byte & 0xC0 == 0x80 => {}
+            Some(&lead) if sequence_len(lead) > back => return i,
+            _ => return len,
+        }
+    }
+    len
 }
 
 /// Length of the sequence a valid lead byte starts (1 for anything else; such bytes never
@@ -161,11 +197,30 @@ mod tests {
         assert_eq!(v.feed(b"\xa0"), Err(Error::InvalidUtf8));
         let mut v = Utf8Validator::new();
         assert_eq!(v.feed(b"\xf4\x90"), Err(Error::InvalidUtf8));
+        // An impossible code point cut short at the end of a long chunk (the SIMD path).
+        let mut long = [b'a'; 100].to_vec();
+        long.extend_from_slice(b"\xe0\x80");
+        assert_eq!(Utf8Validator::new().feed(&long), Err(Error::InvalidUtf8));
     }
 
     proptest::proptest! {
         #[test]
         fn agrees_with_core_for_any_bytes_and_split(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), split in 1usize..9) {
+            let expected = core::str::from_utf8(&bytes).is_ok();
+            proptest::prop_assert_eq!(feed_split(&bytes, split).is_ok(), expected);
+        }
+
+        /// Long text (past the SIMD validator's blocks), cut anywhere, with one byte
+        /// perhaps changed.
+        #[test]
+        fn agrees_with_core_on_long_text(text in "\\PC{0,200}", split in 1usize..300, flip in proptest::option::of((0usize..1000, proptest::prelude::any::<u8>()))) {
+            let mut bytes = text.into_bytes();
+            if let Some((at, byte)) = flip {
+                let len = bytes.len();
+                if let Some(b) = bytes.get_mut(at % len.max(1)) {
+                    *b = byte;
+                }
+            }
             let expected = core::str::from_utf8(&bytes).is_ok();
             proptest::prop_assert_eq!(feed_split(&bytes, split).is_ok(), expected);
         }
