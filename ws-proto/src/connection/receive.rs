@@ -53,6 +53,15 @@ enum Output {
     },
 }
 
+/// A whole short data frame for [`Connection::receive`]'s fast path.
+#[cfg(not(target_os = "none"))]
+struct ShortFrame {
+    kind: DataKind,
+    mask: Option<[u8; 4]>,
+    header_len: usize,
+    len: usize,
+}
+
 /// The outcome of one [`Connection::receive`] call.
 pub type Received<'a> = (usize, Result<Option<Event<'a>>, Error>);
 
@@ -156,7 +165,55 @@ impl<R: RngCore> Connection<R> {
                 return (n, Ok(Some(Event::Data { kind: DataKind::Binary, payload: buf, fin: false })));
             }
         }
+        // And whole short data frames, the common case of small messages.
+        #[cfg(not(target_os = "none"))]
+        if let Some(frame) = self.short_frame(buf) {
+            let end = frame.header_len + frame.len;
+            let payload = buf.get_mut(frame.header_len..end).unwrap_or_default();
+            if let Some(key) = frame.mask {
+                mask::apply(payload, key, 0);
+            }
+            if frame.kind == DataKind::Text {
+                if let Err(e) = crate::utf8::validate_complete(payload) {
+                    self.fail(e);
+                    return (end, Err(e));
+                }
+            }
+            self.last_frame = FrameInfo { len: frame.len as u64, fin: true, ..FrameInfo::default() };
+            return (end, Ok(Some(Event::Data { kind: frame.kind, payload, fin: true })));
+        }
         self.receive_general(buf)
+    }
+
+    /// The fast path's test for a whole short data frame at the start of `buf`: one the
+    /// general path would take as it is, a message of one frame (FIN, no RSV bits) of at
+    /// most 125 bytes, masked as the role requires, within the limits, arriving between
+    /// messages while data is delivered.
+    #[cfg(not(target_os = "none"))]
+    #[inline]
+    fn short_frame(&self, buf: &[u8]) -> Option<ShortFrame> {
+        let [first, second, ..] = *buf else { return None };
+        let kind = match first {
+            0x81 => DataKind::Text,
+            0x82 => DataKind::Binary,
+            _ => return None,
+        };
+        let masked = second & 0x80 != 0;
+        let len = usize::from(second & 0x7F);
+        let idle = self.incoming.is_none() && self.message.is_none() && self.state.delivering();
+        if !idle
+            || masked != (self.role == Role::Server)
+            || len > 125
+            || len as u64 > self.config.max_frame_size.min(self.config.max_message_size)
+        {
+            return None;
+        }
+        let (mask, header_len) = match buf.get(2..6) {
+            Some(&[a, b, c, d]) if masked => (Some([a, b, c, d]), 6),
+            _ if masked => return None,
+            _ => (None, 2),
+        };
+        (buf.len() >= header_len + len).then_some(ShortFrame { kind, mask, header_len, len })
     }
 
     /// The payload bytes still to come in the frame being received, if it is delivered
