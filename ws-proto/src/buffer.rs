@@ -107,6 +107,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
         if pending < self.buf.as_ref().len() / 4 && (pending as u64) < conn.payload_ahead() {
             return Ok(None);
         }
+        self.deliver(conn)
+    }
+
+    /// Feeds the pending bytes to `conn`. Kept apart from the test above, which most
+    /// calls end at when reads are small.
+    #[inline(never)]
+    fn deliver<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
         let Self { buf, start, end } = self;
         let (used, event) = conn.receive(buf.as_mut().get_mut(*start..*end).unwrap_or_default());
         *start += used;
