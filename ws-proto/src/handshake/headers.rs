@@ -13,7 +13,7 @@ pub struct Headers<'b> {
 impl<'b> Headers<'b> {
     /// The fields of `head`, a complete head whose lines the parser has checked.
     pub(crate) fn new(head: &'b [u8]) -> Self {
-        let rest = match head.iter().position(|&b| b == b'\n') {
+        let rest = match crate::http::find_newline(head) {
             Some(end) => head.get(end + 1..).unwrap_or_default(),
             None => &[],
         };
@@ -38,7 +38,7 @@ impl<'b> Iterator for Headers<'b> {
     type Item = (&'b str, &'b [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let end = self.rest.iter().position(|&b| b == b'\n')?;
+        let end = crate::http::find_newline(self.rest)?;
         let line = self.rest.get(..end).unwrap_or_default();
         self.rest = self.rest.get(end + 1..).unwrap_or_default();
         let line = line.strip_suffix(b"\r").unwrap_or(line);

@@ -62,13 +62,29 @@ pub const MAX_HEADERS: usize = 32;
 
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key ++ GUID)).
 pub fn accept_key(key: &[u8]) -> [u8; 28] {
+    let mut out = [0u8; 28];
+    // 20 bytes always encode to exactly 28 base64 characters.
+    crate::base64::encode(&sha1(key), &mut out);
+    out
+}
+
+/// SHA-1 of `key ++ GUID`: RustCrypto's, with the CPU's SHA extensions, on hosts.
+#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+fn sha1(key: &[u8]) -> [u8; 20] {
+    use sha1::Digest as _;
+    sha1::Sha1::new().chain_update(key).chain_update(GUID).finalize().into()
+}
+
+/// SHA-1 of `key ++ GUID`: the small rolled loop.
+#[cfg(not(all(
+    feature = "simd",
+    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn sha1(key: &[u8]) -> [u8; 20] {
     let mut sha = crate::sha1::Sha1::new();
     sha.update(key);
     sha.update(GUID);
-    let mut out = [0u8; 28];
-    // 20 bytes always encode to exactly 28 base64 characters.
-    crate::base64::encode(&sha.digest(), &mut out);
-    out
+    sha.digest()
 }
 
 /// Iterates over the comma-separated elements of a header value (RFC 9110 §5.6.1 `#token`),

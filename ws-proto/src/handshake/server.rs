@@ -1,6 +1,6 @@
 //! The server's side of the opening handshake: the client's request, and the answer to it.
 
-use super::{accept_key, has_token, head_len, tokens, Headers, Writer, MAX_HEADERS};
+use super::{accept_key, has_token, head_len, tokens, trim, Headers, Writer, MAX_HEADERS};
 use crate::{http, Config, Error};
 
 /// A validated opening handshake request, borrowing the receive buffer.
@@ -21,7 +21,28 @@ impl<'b> Request<'b> {
     /// `Ok(None)` while the head is incomplete. Errors carry the HTTP status to answer
     /// with ([`Error::http_status`]); [`Reject::for_error`] writes that response.
     pub fn parse(buf: &'b [u8], config: &Config) -> Result<Option<Self>, Error> {
-        let parsed = http::parse_request(buf, MAX_HEADERS);
+        let (mut host, mut version, mut key) = (Once::default(), Once::default(), Once::default());
+        let (mut upgrade, mut connection, mut duplicate) = (false, false, Ok(()));
+        // The fields that matter are picked up as the parser checks each line.
+        let parsed = http::parse_request_fields(buf, MAX_HEADERS, |name, value| {
+            let value = trim(value);
+            let set = if name.eq_ignore_ascii_case(b"host") {
+                host.set(value)
+            } else if name.eq_ignore_ascii_case(b"upgrade") {
+                upgrade |= has_token(value, "websocket");
+                Ok(())
+            } else if name.eq_ignore_ascii_case(b"connection") {
+                connection |= has_token(value, "upgrade");
+                Ok(())
+            } else if name.eq_ignore_ascii_case(b"sec-websocket-version") {
+                version.set(value)
+            } else if name.eq_ignore_ascii_case(b"sec-websocket-key") {
+                key.set(value)
+            } else {
+                Ok(())
+            };
+            duplicate = duplicate.and(set);
+        });
         let Some((len, line)) = head_len(parsed, buf.len(), config.max_handshake_size)? else {
             return Ok(None);
         };
@@ -32,21 +53,7 @@ impl<'b> Request<'b> {
         if line.minor_version != 1 {
             return Err(Error::HttpVersion);
         }
-        let (mut host, mut version, mut key) = (Once::default(), Once::default(), Once::default());
-        let (mut upgrade, mut connection) = (false, false);
-        for (name, value) in Headers::new(head) {
-            if name.eq_ignore_ascii_case("host") {
-                host.set(value)?;
-            } else if name.eq_ignore_ascii_case("upgrade") {
-                upgrade |= has_token(value, "websocket");
-            } else if name.eq_ignore_ascii_case("connection") {
-                connection |= has_token(value, "upgrade");
-            } else if name.eq_ignore_ascii_case("sec-websocket-version") {
-                version.set(value)?;
-            } else if name.eq_ignore_ascii_case("sec-websocket-key") {
-                key.set(value)?;
-            }
-        }
+        duplicate?;
         let host = host.0.and_then(|h| core::str::from_utf8(h).ok()).filter(|h| !h.is_empty());
         let host = host.ok_or(Error::MissingHost)?;
         if !upgrade {
