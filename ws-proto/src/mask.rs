@@ -90,7 +90,6 @@ mod tests {
     }
 
     #[cfg(target_pointer_width = "64")]
-    #[cfg(target_pointer_width = "64")]
     proptest::proptest! {
         #[test]
         fn copy_masked_equals_copy_then_mask(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
