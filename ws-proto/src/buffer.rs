@@ -96,15 +96,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     /// Feeds the pending bytes to `conn`, consuming what it takes: the next event, or
     /// `Ok(None)` when it needs more bytes (read some, then call again).
     ///
-    /// The middle of a data frame's payload is held back while it is shorter than a
-    /// quarter of the buffer: it comes out once that much has arrived, or with the end of
-    /// its frame. Reads of a few bytes then cost a copy each, not an event each, and the
+    /// The middle of a data frame's payload is held back while it is shorter than half
+    /// the buffer: it comes out once that much has arrived, or with the end of its frame. Reads of a few bytes then cost a copy each, not an event each, and the
     /// chunks delivered are larger; [`Connection::receive`] on
     /// [`pending_mut`](Self::pending_mut) delivers every byte at once instead.
     #[inline]
     pub fn receive<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
         let pending = self.end - self.start;
-        if pending < self.buf.as_ref().len() / 4 && (pending as u64) < conn.payload_ahead() {
+        if pending < self.buf.as_ref().len() / 2 && (pending as u64) < conn.payload_ahead() {
             return Ok(None);
         }
         self.deliver(conn)
@@ -172,7 +171,7 @@ mod tests {
     }
 
     #[test]
-    fn holds_the_middle_of_a_payload_back_until_a_quarter_of_the_buffer() {
+    fn holds_the_middle_of_a_payload_back_until_half_the_buffer() {
         let wire = binary_frame(1000);
         for read in [1, 3, 64, 100, 200] {
             let mut conn = Connection::server(Config::default());
@@ -192,9 +191,9 @@ mod tests {
             assert_eq!(payload, (0..1000).map(|i| i as u8).collect::<Vec<_>>(), "reads of {read}");
             let (last, middle) = chunks.split_last().unwrap();
             assert!(last.1, "reads of {read}: the frame's end comes out at once");
-            // After the first chunk (what came with the header), each is at least 64 bytes.
+            // After the first chunk (what came with the header), each is at least 128 bytes.
             for &(len, fin) in middle.iter().skip(1) {
-                assert!(len >= 64 && !fin, "reads of {read}: {chunks:?}");
+                assert!(len >= 128 && !fin, "reads of {read}: {chunks:?}");
             }
         }
     }
