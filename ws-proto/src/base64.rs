@@ -27,9 +27,17 @@ pub fn encode(input: &[u8], out: &mut [u8]) -> bool {
     true
 }
 
-/// The 6-bit value of a base64 symbol.
+/// The 6-bit value of a base64 symbol: by range, not a search of the alphabet (a sixth
+/// of the server handshake's time when it searched).
 fn value(symbol: u8) -> Option<u8> {
-    ALPHABET.iter().position(|&s| s == symbol).map(|v| v as u8)
+    match symbol {
+        b'A'..=b'Z' => Some(symbol - b'A'),
+        b'a'..=b'z' => Some(symbol - b'a' + 26),
+        b'0'..=b'9' => Some(symbol - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
 }
 
 /// Whether `key` is the canonical base64 of exactly 16 bytes: 22 symbols, the last with
@@ -44,6 +52,14 @@ pub fn is_16_byte_key(key: &[u8]) -> bool {
 mod tests {
     use super::*;
     use base64::Engine as _;
+
+    #[test]
+    fn values_are_positions_in_the_alphabet() {
+        for symbol in 0..=255u8 {
+            let expected = ALPHABET.iter().position(|&s| s == symbol).map(|v| v as u8);
+            assert_eq!(value(symbol), expected, "{symbol:#x}");
+        }
+    }
 
     #[test]
     fn rfc4648_vectors() {
