@@ -2,8 +2,9 @@
 //! run.
 //!
 //! `cargo bench -p benches -- --warm-up-time 0.5 --measurement-time 1.5 --sample-size 10`
-//! (about 12 minutes on 2 cores), then `cargo run -p benches --bin results` writes
-//! `benches/RESULTS.md`. A filter such as `recv-binary-64KiB` runs a part.
+//! (about 14 minutes on 2 cores; 16 with the echo and deflate benches), then
+//! `cargo run -p benches --bin results` writes `benches/RESULTS.md`. A filter such as
+//! `recv-binary-64KiB` runs a part.
 //!
 //! What each measurement times (throughput is wire bytes on the receive path, payload
 //! bytes on the send path):
