@@ -97,9 +97,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     /// `Ok(None)` when it needs more bytes (read some, then call again).
     ///
     /// The middle of a data frame's payload is held back while it is shorter than half
-    /// the buffer: it comes out once that much has arrived, or with the end of its frame. Reads of a few bytes then cost a copy each, not an event each, and the
-    /// chunks delivered are larger; [`Connection::receive`] on
-    /// [`pending_mut`](Self::pending_mut) delivers every byte at once instead.
+    /// the buffer: it comes out once that much has arrived, or with the end of its frame.
+    /// Reads of a few bytes then cost a copy each, not an event each, and the chunks
+    /// delivered are larger; [`Connection::receive`] on [`pending_mut`](Self::pending_mut)
+    /// delivers every byte at once instead.
     #[inline]
     pub fn receive<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
         let pending = self.end - self.start;

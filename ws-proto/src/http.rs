@@ -114,21 +114,31 @@ fn parse_head<'b, L>(
 /// smallest code.
 #[cfg(target_pointer_width = "64")]
 pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
-    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut words = bytes.chunks_exact(8);
     let mut at = 0;
     for word in &mut words {
-        let word = <[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes) ^ LF;
-        // The high bit of each byte that was `\n` (now zero); the lowest one is exact.
-        let found = word.wrapping_sub(ONES) & !word & HIGH_BITS;
+        // The lowest byte found below 1 (zero: it was `\n`) is found exactly.
+        let found = bytes_below(le_word(word) ^ u64::from_ne_bytes([b'\n'; 8]), 1);
         if found != 0 {
             return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
     words.remainder().iter().position(|&b| b == b'\n').map(|i| at + i)
+}
+
+/// Eight bytes as a little-endian word (the first byte lowest).
+#[cfg(target_pointer_width = "64")]
+fn le_word(bytes: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes)
+}
+
+/// The high bit of each byte of `word` below `n` (at most 0x80): exact for the lowest
+/// such byte, and nonzero exactly when there is one; higher bytes may be marked wrongly.
+#[cfg(target_pointer_width = "64")]
+const fn bytes_below(word: u64, n: u8) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    word.wrapping_sub(ONES * n as u64) & !word & (ONES * 0x80)
 }
 
 /// Where the first `\n` in `bytes` is.
@@ -259,15 +269,11 @@ fn header_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
 /// byte. Byte by byte elsewhere, the smallest code.
 #[cfg(target_pointer_width = "64")]
 fn all_text(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
-        let w = <[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes);
-        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH_BITS;
-        let del = w ^ (ONES * 0x7F);
-        let del = del.wrapping_sub(ONES) & !del & HIGH_BITS;
-        if below_space | del != 0 && !word.iter().all(|&c| is_text(c)) {
+        let w = le_word(word);
+        let suspect = bytes_below(w, 0x20) | bytes_below(w ^ u64::from_ne_bytes([0x7F; 8]), 1);
+        if suspect != 0 && !word.iter().all(|&c| is_text(c)) {
             return false;
         }
     }
