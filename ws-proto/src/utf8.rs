@@ -7,16 +7,11 @@
 
 use crate::Error;
 
-// Text chunks are checked by simdutf8 (feature `simd`, on targets it has SIMD for), or by
-// core's byte-wise validator, the smallest code. Both report where the bytes stop being
-// valid and whether they end in a code point cut short, which is all `feed` needs.
-#[cfg(not(all(
-    feature = "simd",
-    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
-)))]
+// Text chunks are checked by simdutf8's pass/fail check (feature `simd`, on targets it has
+// SIMD for) up to a code point cut short at their end, and by core's validator, which says
+// where bytes stop being valid and whether they end in a code point cut short: all of the
+// chunk without simdutf8 (the smallest code), only those last few bytes with it.
 use core::str::from_utf8;
-#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
-use simdutf8::compat::from_utf8;
 
 /// Validator state carried from one chunk of a text message to the next.
 #[derive(Debug, Clone, Default)]
@@ -77,7 +72,7 @@ impl Utf8Validator {
             dst.copy_from_slice(head);
         }
         let seq = seq.get(..end).unwrap_or_default();
-        match core::str::from_utf8(seq) {
+        match from_utf8(seq) {
             Ok(_) => {
                 self.pending_len = 0;
                 Ok(rest)
