@@ -165,6 +165,9 @@ fn get<'r>(results: &'r Results, group: &str, function: &str) -> Option<&'r Esti
 fn report(results: &Results) -> String {
     let lscpu = command_output("lscpu", &[]);
     let mut used: Vec<SystemTime> = Vec::new();
+    // Rows measured against the best peer (receive counting the copy, send, handshake),
+    // and those behind it, for the Targets section.
+    let mut tally = Tally::default();
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark results\n");
     let _ = writeln!(out, "Generated {} by `cargo run -p benches --bin results`.\n", utc(SystemTime::now()));
@@ -239,12 +242,16 @@ fn report(results: &Results) -> String {
                 let ours = get(results, &group, "ws-proto");
                 let copy = get(results, &group, "ws-proto+copy");
                 let best = best_peer(results, &group);
+                let copy_ratio = ratio(copy, best.map(|b| b.1));
+                tally.count(copy_ratio, || {
+                    format!("{} {} {}", kind.name(), size_label(size), chop_label(chop))
+                });
                 let _ = write!(
                     row,
                     " {} | {} | {} |",
                     fmt_ratio(ratio(ours, get(results, &group, "memcpy"))),
                     fmt_ratio(ratio(ours, best.map(|b| b.1))).to_owned() + &best_name(best),
-                    fmt_ratio(ratio(copy, best.map(|b| b.1))),
+                    fmt_ratio(copy_ratio),
                 );
                 let _ = writeln!(out, "{row}");
             }
@@ -297,11 +304,13 @@ fn report(results: &Results) -> String {
         }
         let ours = get(results, &group, "ws-proto");
         let best = best_peer(results, &group);
+        let ours_ratio = ratio(ours, best.map(|b| b.1));
+        tally.count(ours_ratio, || format!("send {}", size_label(size)));
         let _ = write!(
             row,
             " {} | {} |",
             fmt_ratio(ratio(ours, get(results, &group, "memcpy"))),
-            fmt_ratio(ratio(ours, best.map(|b| b.1))).to_owned() + &best_name(best),
+            fmt_ratio(ours_ratio).to_owned() + &best_name(best),
         );
         let _ = writeln!(out, "{row}");
     }
@@ -311,6 +320,7 @@ fn report(results: &Results) -> String {
     let _ = writeln!(out, "| implementation | handshakes/s | ws-proto ÷ this |");
     let _ = writeln!(out, "| --- | --- | --- |");
     let ours = get(results, HANDSHAKE_GROUP, "ws-proto");
+    tally.count(ratio(ours, best_peer(results, HANDSHAKE_GROUP).map(|b| b.1)), || "handshake".to_owned());
     for name in ["ws-proto", "tungstenite", "embedded-websocket"] {
         let estimate = get(results, HANDSHAKE_GROUP, name);
         used.extend(estimate.map(|e| e.written));
@@ -444,53 +454,15 @@ fn report(results: &Results) -> String {
         target(r.map(|r| r >= 0.4)),
         fmt_pct(r)
     );
-    // Every receive row's +copy against the best peer, every send row and the handshake.
-    let mut short = Vec::new();
-    let mut rows = 0;
-    for (kind, chops) in [(Kind::Binary, &CHOPS[..]), (Kind::Text, &TEXT_CHOPS[..])] {
-        for size in SIZES {
-            for &chop in chops {
-                let group = receive_group(kind, size, chop);
-                let best = best_peer(results, &group).map(|b| b.1);
-                if let Some(r) = ratio(get(results, &group, "ws-proto+copy"), best) {
-                    rows += 1;
-                    if r < 1.0 {
-                        short.push(format!(
-                            "{} {} {} ({r:.2})",
-                            kind.name(),
-                            size_label(size),
-                            chop_label(chop)
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    for size in SIZES {
-        let group = send_group(size);
-        let best = best_peer(results, &group).map(|b| b.1);
-        if let Some(r) = ratio(get(results, &group, "ws-proto"), best) {
-            rows += 1;
-            if r < 1.0 {
-                short.push(format!("send {} ({r:.2})", size_label(size)));
-            }
-        }
-    }
-    let best = best_peer(results, HANDSHAKE_GROUP).map(|b| b.1);
-    if let Some(r) = ratio(get(results, HANDSHAKE_GROUP, "ws-proto"), best) {
-        rows += 1;
-        if r < 1.0 {
-            short.push(format!("handshake ({r:.2})"));
-        }
-    }
     let _ = writeln!(
         out,
         "- Ahead of the best peer in every receive row (+copy), send row and the handshake: {} \
-         ({} of {rows} rows{}{}).",
-        target((rows > 0).then_some(short.is_empty())),
-        rows - short.len(),
-        if short.is_empty() { "" } else { "; behind: " },
-        short.join(", "),
+         ({} of {} rows{}{}).",
+        target((tally.rows > 0).then_some(tally.behind.is_empty())),
+        tally.rows - tally.behind.len(),
+        tally.rows,
+        if tally.behind.is_empty() { "" } else { "; behind: " },
+        tally.behind.join(", "),
     );
     for kind in [Kind::Binary, Kind::Text] {
         let group = receive_group(kind, 125, None);
@@ -507,6 +479,23 @@ fn report(results: &Results) -> String {
         let _ = writeln!(out, "\nEstimates written between {} and {}.", utc(*first), utc(*last));
     }
     out
+}
+
+/// Rows with a ratio to the best peer, and the names of those behind it (with the ratio).
+#[derive(Default)]
+struct Tally {
+    rows: usize,
+    behind: Vec<String>,
+}
+
+impl Tally {
+    fn count(&mut self, ratio: Option<f64>, name: impl FnOnce() -> String) {
+        let Some(r) = ratio else { return };
+        self.rows += 1;
+        if r < 1.0 {
+            self.behind.push(format!("{} ({r:.2})", name()));
+        }
+    }
 }
 
 /// Compressed size over message size for the benchmark's messages of `size` bytes:
