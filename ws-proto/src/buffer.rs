@@ -30,12 +30,16 @@ pub struct ReadBuffer<B> {
     buf: B,
     start: usize,
     end: usize,
+    /// While `end` is below this, [`receive`](Self::receive) holds a payload's middle back
+    /// without asking the connection again. Cleared whenever `start` moves other than by
+    /// a delivery, so it never holds back longer than the connection would.
+    release: usize,
 }
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     /// An empty buffer in `buf`. Give it at least 139 bytes: a whole control frame must fit.
     pub fn new(buf: B) -> Self {
-        Self { buf, start: 0, end: 0 }
+        Self { buf, start: 0, end: 0, release: 0 }
     }
 
     /// The bytes read and not yet consumed.
@@ -51,6 +55,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     /// Marks the first `n` pending bytes as used.
     pub fn consume(&mut self, n: usize) {
         self.start = self.start.saturating_add(n).min(self.end);
+        self.release = 0;
     }
 
     /// How many bytes of [`filled`](Self::filled) are consumed: the pending ones start here.
@@ -72,10 +77,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
         let (start, end, len) = (self.start, self.end, self.buf.as_ref().len());
         if start == end {
             // Everything was consumed (the usual case): nothing to move.
-            (self.start, self.end) = (0, 0);
+            (self.start, self.end, self.release) = (0, 0, 0);
         } else if start > 0 && len - end < len / 2 {
             move_to_front(self.buf.as_mut(), start, end);
-            (self.start, self.end) = (0, end - start);
+            (self.start, self.end, self.release) = (0, end - start, 0);
         }
         self.buf.as_mut().get_mut(self.end..).unwrap_or_default()
     }
@@ -103,19 +108,25 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     /// delivers every byte at once instead.
     #[inline]
     pub fn receive<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
-        let pending = self.end - self.start;
-        if pending < self.buf.as_ref().len() / 2 && (pending as u64) < conn.payload_ahead() {
+        if self.end < self.release {
+            // Most calls end here when reads are small.
             return Ok(None);
         }
         self.deliver(conn)
     }
 
-    /// Feeds the pending bytes to `conn`. Kept apart from the test above, which most
-    /// calls end at when reads are small.
+    /// Feeds the pending bytes to `conn`, unless they are the middle of a payload shorter
+    /// than half the buffer: then it notes where they are to be released.
     #[inline(never)]
     fn deliver<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
-        let Self { buf, start, end } = self;
-        let (used, event) = conn.receive(buf.as_mut().get_mut(*start..*end).unwrap_or_default());
+        let Self { buf, start, end, release } = self;
+        let buf = buf.as_mut();
+        let hold = (buf.len() / 2).min(usize::try_from(conn.payload_ahead()).unwrap_or(usize::MAX));
+        if *end - *start < hold {
+            *release = start.saturating_add(hold);
+            return Ok(None);
+        }
+        let (used, event) = conn.receive(buf.get_mut(*start..*end).unwrap_or_default());
         *start += used;
         event
     }
