@@ -12,9 +12,11 @@
 //!   (decode, unmask, UTF-8 check). Receiving unmasks the buffer, so it is refilled before
 //!   each timed run, outside the timing (`iter_custom`).
 //! - `ws-proto+copy`: each chop is first read from the pristine stream into a receive
-//!   buffer of ws-io's default size (16 KiB), as `recv()` would, then received in place:
-//!   the whole cost of a socket read. "Whole" input then arrives in reads that fill the
-//!   buffer, as a fast socket's would.
+//!   buffer of ws-io's default size (16 KiB), as `recv()` would, then received in place
+//!   with `ReadBuffer::receive`, which holds the middle of a payload back until half the
+//!   buffer has arrived (ws-io itself receives every read at once, so invalid text fails
+//!   as soon as it arrives): the whole cost of a socket read. "Whole" input then arrives
+//!   in reads that fill the buffer, as a fast socket's would.
 //! - `tungstenite`, `fastwebsockets`: their `WebSocket` reading from an in-memory stream
 //!   whose reads return at most one chop (so they pay that copy too, through their
 //!   `Read`/`AsyncRead`), up to delivered messages; constructed outside the timing.

@@ -104,8 +104,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     /// The middle of a data frame's payload is held back while it is shorter than half
     /// the buffer: it comes out once that much has arrived, or with the end of its frame.
     /// Reads of a few bytes then cost a copy each, not an event each, and the chunks
-    /// delivered are larger; [`Connection::receive`] on [`pending_mut`](Self::pending_mut)
-    /// delivers every byte at once instead.
+    /// delivered are larger. The price is in text: invalid UTF-8 among held bytes is
+    /// found when they come out, not as they arrive. [`Connection::receive`] on
+    /// [`pending_mut`](Self::pending_mut) delivers (and checks) every byte at once
+    /// instead; ws-io does that, so it fails such a message as soon as it can.
     #[inline]
     pub fn receive<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
         if self.end < self.release {
