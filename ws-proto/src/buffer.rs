@@ -103,8 +103,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     ///
     /// The middle of a data frame's payload is held back while it is shorter than half
     /// the buffer: it comes out once that much has arrived, or with the end of its frame.
-    /// Reads of a few bytes then cost a copy each, not an event each, and the chunks
-    /// delivered are larger. The price is in text: invalid UTF-8 among held bytes is
+    /// A frame that fits in half the buffer waits, once its header is there and accepted,
+    /// until it is there whole (a refused header fails at once). Reads of a few bytes then
+    /// cost a copy each, not an event each, and the chunks delivered are larger, a short
+    /// frame's payload in one piece. The price is in text: invalid UTF-8 among held bytes is
     /// found when they come out, not as they arrive. [`Connection::receive`] on
     /// [`pending_mut`](Self::pending_mut) delivers (and checks) every byte at once
     /// instead; ws-io does that, so it fails such a message as soon as it can.
@@ -123,12 +125,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
     fn deliver<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
         let Self { buf, start, end, release } = self;
         let buf = buf.as_mut();
-        let hold = (buf.len() / 2).min(usize::try_from(conn.payload_ahead()).unwrap_or(usize::MAX));
-        if *end - *start < hold {
+        let half = buf.len() / 2;
+        let pending = buf.get_mut(*start..*end).unwrap_or_default();
+        let hold = conn.worth_waiting_for(pending, half);
+        if pending.len() < hold {
             *release = start.saturating_add(hold);
             return Ok(None);
         }
-        let (used, event) = conn.receive(buf.get_mut(*start..*end).unwrap_or_default());
+        let (used, event) = conn.receive(pending);
         *start += used;
         event
     }
@@ -209,6 +213,58 @@ mod tests {
             for &(len, fin) in middle.iter().skip(1) {
                 assert!(len >= 128 && !fin, "reads of {read}: {chunks:?}");
             }
+        }
+    }
+
+    /// Feeds `wire` to `rx` in reads of `read` bytes; the events' payload lengths and fin
+    /// flags, or the first error.
+    fn chunks_of(
+        conn: &mut Connection,
+        rx: &mut ReadBuffer<[u8; 256]>,
+        wire: &[u8],
+        read: usize,
+    ) -> Result<Vec<(usize, bool)>, Error> {
+        let mut chunks = Vec::new();
+        for piece in wire.chunks(read) {
+            rx.fill(|spare| {
+                spare[..piece.len()].copy_from_slice(piece);
+                Ok::<_, ()>(piece.len())
+            })
+            .unwrap();
+            while let Some(event) = rx.receive(conn)? {
+                if let Event::Data { payload, fin, .. } = event {
+                    chunks.push((payload.len(), fin));
+                }
+            }
+        }
+        Ok(chunks)
+    }
+
+    #[test]
+    fn a_short_frame_comes_out_whole() {
+        // Three 100-byte frames (106 bytes each), then a ping: the ping fits as well.
+        let mut wire: Vec<u8> = (0..3).flat_map(|_| binary_frame(100)).collect();
+        wire.extend_from_slice(&[0x89, 0x80, 1, 2, 3, 4]);
+        for read in [1, 2, 5, 64, 100] {
+            let mut conn = Connection::server(Config::default());
+            let mut rx = ReadBuffer::new([0u8; 256]);
+            let chunks = chunks_of(&mut conn, &mut rx, &wire, read).unwrap();
+            assert_eq!(chunks, [(100, true); 3], "reads of {read}");
+        }
+    }
+
+    #[test]
+    fn a_refused_header_fails_at_once() {
+        // A server refuses an unmasked frame, and one larger than its message limit.
+        let unmasked = [0x82, 100];
+        let too_large = &binary_frame(100)[..8];
+        for (wire, config, error) in [
+            (&unmasked[..], Config::default(), Error::UnmaskedFrame),
+            (too_large, Config::default().max_message_size(50), Error::MessageTooLarge),
+        ] {
+            let mut conn = Connection::server(config);
+            let mut rx = ReadBuffer::new([0u8; 256]);
+            assert_eq!(chunks_of(&mut conn, &mut rx, wire, 1), Err(error));
         }
     }
 

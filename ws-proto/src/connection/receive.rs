@@ -219,11 +219,32 @@ impl<R: RngCore> Connection<R> {
         (buf.len() >= header_len + len).then_some(ShortFrame { kind, mask, header_len, len })
     }
 
-    /// The payload bytes still to come in the frame being received, if it is delivered
-    /// (not skipped); 0 between frames.
-    #[inline]
-    pub(crate) fn payload_ahead(&self) -> u64 {
-        self.incoming.filter(|frame| !frame.skip).map_or(0, |frame| frame.len - frame.offset)
+    /// How many bytes, `pending` among them, a receive buffer may gather before it hands
+    /// them over, if at most `most`: the rest of a delivered payload; between frames, a
+    /// whole frame this connection would accept. 0: hand them over now (a whole frame,
+    /// a header not yet complete or refused, a skipped payload).
+    pub(crate) fn worth_waiting_for(&self, pending: &[u8], most: usize) -> usize {
+        if let Some(frame) = self.incoming {
+            let ahead = if frame.skip { 0 } else { frame.len - frame.offset };
+            return usize::try_from(ahead).unwrap_or(usize::MAX).min(most);
+        }
+        // Frames that are there whole, the usual case, are told apart from the length
+        // bytes alone; the header is read and checked only when waiting may be worth it.
+        let mask = |b1: u8| if b1 & 0x80 != 0 { 4 } else { 0 };
+        let total = match *pending {
+            [_, b1, ..] if b1 & 0x7F <= 125 => 2 + mask(b1) + usize::from(b1 & 0x7F),
+            [_, b1, hi, lo, ..] if b1 & 0x7F == 126 => {
+                4 + mask(b1) + usize::from(u16::from_be_bytes([hi, lo]))
+            }
+            _ => return 0,
+        };
+        if total <= pending.len() || total > most || !self.state.reading() {
+            return 0;
+        }
+        match FrameHeader::decode(pending) {
+            Ok(Some((header, _))) if self.check(&header).is_ok() => total,
+            _ => 0,
+        }
     }
 
     /// [`receive`](Self::receive) but for its fast path.
