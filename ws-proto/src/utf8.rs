@@ -141,7 +141,20 @@ const fn sequence_len(lead: u8) -> usize {
     }
 }
 
-/// Validates a complete byte string (a close reason) and returns it as `&str`.
+/// Validates a complete byte string (a short message, a close reason) and returns it as
+/// `&str`: with simdutf8 where it is used, which is several times faster than core's
+/// check even on 125 bytes of text that is not all ASCII.
+#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+pub fn validate_complete(bytes: &[u8]) -> Result<&str, Error> {
+    simdutf8::basic::from_utf8(bytes).map_err(|_| Error::InvalidUtf8)
+}
+
+/// Validates a complete byte string (a short message, a close reason) and returns it as
+/// `&str`.
+#[cfg(not(all(
+    feature = "simd",
+    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
+)))]
 pub fn validate_complete(bytes: &[u8]) -> Result<&str, Error> {
     core::str::from_utf8(bytes).map_err(|_| Error::InvalidUtf8)
 }
