@@ -59,10 +59,7 @@ pub mod handshake;
 mod http;
 mod mask;
 // Hosts with `simd` hash with RustCrypto's sha1; the tests check ours everywhere.
-#[cfg(any(
-    test,
-    not(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))
-))]
+#[cfg(any(test, not(simd_host)))]
 mod sha1;
 mod utf8;
 

@@ -97,7 +97,7 @@ impl Utf8Validator {
 /// Checks all of `bytes` but an unfinished code point at their end with simdutf8's
 /// fastest check (which only says valid or not), and returns that unfinished end, for
 /// the validator that says where to stop.
-#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(simd_host)]
 fn skip_valid(bytes: &[u8]) -> Result<&[u8], Error> {
     let (body, end) = bytes.split_at(unfinished_start(bytes));
     simdutf8::basic::from_utf8(body).map_err(|_| Error::InvalidUtf8)?;
@@ -105,17 +105,14 @@ fn skip_valid(bytes: &[u8]) -> Result<&[u8], Error> {
 }
 
 /// Without simdutf8, the byte-wise validator checks everything itself.
-#[cfg(not(all(
-    feature = "simd",
-    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
-)))]
+#[cfg(not(simd_host))]
 fn skip_valid(bytes: &[u8]) -> Result<&[u8], Error> {
     Ok(bytes)
 }
 
 /// Where a code point cut short at the end of `bytes` starts: the last lead byte, if
 /// fewer bytes follow it than it needs; `bytes.len()` if there is none.
-#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(simd_host)]
 fn unfinished_start(bytes: &[u8]) -> usize {
     let len = bytes.len();
     for back in 1..=len.min(3) {
@@ -144,17 +141,14 @@ const fn sequence_len(lead: u8) -> usize {
 /// Validates a complete byte string (a short message, a close reason) and returns it as
 /// `&str`: with simdutf8 where it is used, which is several times faster than core's
 /// check even on 125 bytes of text that is not all ASCII.
-#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(simd_host)]
 pub fn validate_complete(bytes: &[u8]) -> Result<&str, Error> {
     simdutf8::basic::from_utf8(bytes).map_err(|_| Error::InvalidUtf8)
 }
 
 /// Validates a complete byte string (a short message, a close reason) and returns it as
 /// `&str`.
-#[cfg(not(all(
-    feature = "simd",
-    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
-)))]
+#[cfg(not(simd_host))]
 pub fn validate_complete(bytes: &[u8]) -> Result<&str, Error> {
     core::str::from_utf8(bytes).map_err(|_| Error::InvalidUtf8)
 }

@@ -69,17 +69,14 @@ pub fn accept_key(key: &[u8]) -> [u8; 28] {
 }
 
 /// SHA-1 of `key ++ GUID`: RustCrypto's, with the CPU's SHA extensions, on hosts.
-#[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(simd_host)]
 fn sha1(key: &[u8]) -> [u8; 20] {
     use sha1::Digest as _;
     sha1::Sha1::new().chain_update(key).chain_update(GUID).finalize().into()
 }
 
 /// SHA-1 of `key ++ GUID`: the small rolled loop.
-#[cfg(not(all(
-    feature = "simd",
-    any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")
-)))]
+#[cfg(not(simd_host))]
 fn sha1(key: &[u8]) -> [u8; 20] {
     let mut sha = crate::sha1::Sha1::new();
     sha.update(key);
