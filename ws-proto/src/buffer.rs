@@ -30,7 +30,7 @@ pub struct ReadBuffer<B> {
     buf: B,
     start: usize,
     end: usize,
-    /// While `end` is below this, [`receive`](Self::receive) holds a payload's middle back
+    /// While `end` is below this, [`receive`](Self::receive) holds the pending bytes back
     /// without asking the connection again. Cleared whenever `start` moves other than by
     /// a delivery, so it never holds back longer than the connection would.
     release: usize,
@@ -119,8 +119,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReadBuffer<B> {
         self.deliver(conn)
     }
 
-    /// Feeds the pending bytes to `conn`, unless they are the middle of a payload shorter
-    /// than half the buffer: then it notes where they are to be released.
+    /// Feeds the pending bytes to `conn`, unless more are worth waiting for (the rest of
+    /// a payload or of a short frame, up to half the buffer): then it notes where they
+    /// are to be released.
     #[inline(never)]
     fn deliver<R: RngCore>(&mut self, conn: &mut Connection<R>) -> Result<Option<Event<'_>>, Error> {
         let Self { buf, start, end, release } = self;
