@@ -189,24 +189,36 @@ mod tests {
         wire
     }
 
+    /// The data delivered, and each chunk's length and fin flag.
+    type Received = (Vec<u8>, Vec<(usize, bool)>);
+
+    /// Feeds `wire` to a server's 256-byte `ReadBuffer` in reads of `read` bytes: what it
+    /// delivers, or the first error.
+    fn receive_in_reads(config: Config, wire: &[u8], read: usize) -> Result<Received, Error> {
+        let mut conn = Connection::server(config);
+        let mut rx = ReadBuffer::new([0u8; 256]);
+        let (mut data, mut chunks) = (Vec::new(), Vec::new());
+        for piece in wire.chunks(read) {
+            rx.fill(|spare| {
+                spare[..piece.len()].copy_from_slice(piece);
+                Ok::<_, ()>(piece.len())
+            })
+            .unwrap();
+            while let Some(event) = rx.receive(&mut conn)? {
+                if let Event::Data { payload, fin, .. } = event {
+                    data.extend_from_slice(payload);
+                    chunks.push((payload.len(), fin));
+                }
+            }
+        }
+        Ok((data, chunks))
+    }
+
     #[test]
     fn holds_the_middle_of_a_payload_back_until_half_the_buffer() {
         let wire = binary_frame(1000);
         for read in [1, 3, 64, 100, 200] {
-            let mut conn = Connection::server(Config::default());
-            let mut rx = ReadBuffer::new([0u8; 256]);
-            let (mut payload, mut chunks) = (Vec::new(), Vec::new());
-            for piece in wire.chunks(read) {
-                rx.fill(|spare| {
-                    spare[..piece.len()].copy_from_slice(piece);
-                    Ok::<_, ()>(piece.len())
-                })
-                .unwrap();
-                while let Some(Event::Data { payload: chunk, fin, .. }) = rx.receive(&mut conn).unwrap() {
-                    payload.extend_from_slice(chunk);
-                    chunks.push((chunk.len(), fin));
-                }
-            }
+            let (payload, chunks) = receive_in_reads(Config::default(), &wire, read).unwrap();
             assert_eq!(payload, (0..1000).map(|i| i as u8).collect::<Vec<_>>(), "reads of {read}");
             let (last, middle) = chunks.split_last().unwrap();
             assert!(last.1, "reads of {read}: the frame's end comes out at once");
@@ -217,39 +229,13 @@ mod tests {
         }
     }
 
-    /// Feeds `wire` to `rx` in reads of `read` bytes; the events' payload lengths and fin
-    /// flags, or the first error.
-    fn chunks_of(
-        conn: &mut Connection,
-        rx: &mut ReadBuffer<[u8; 256]>,
-        wire: &[u8],
-        read: usize,
-    ) -> Result<Vec<(usize, bool)>, Error> {
-        let mut chunks = Vec::new();
-        for piece in wire.chunks(read) {
-            rx.fill(|spare| {
-                spare[..piece.len()].copy_from_slice(piece);
-                Ok::<_, ()>(piece.len())
-            })
-            .unwrap();
-            while let Some(event) = rx.receive(conn)? {
-                if let Event::Data { payload, fin, .. } = event {
-                    chunks.push((payload.len(), fin));
-                }
-            }
-        }
-        Ok(chunks)
-    }
-
     #[test]
     fn a_short_frame_comes_out_whole() {
         // Three 100-byte frames (106 bytes each), then a ping: the ping fits as well.
         let mut wire: Vec<u8> = (0..3).flat_map(|_| binary_frame(100)).collect();
         wire.extend_from_slice(&[0x89, 0x80, 1, 2, 3, 4]);
         for read in [1, 2, 5, 64, 100] {
-            let mut conn = Connection::server(Config::default());
-            let mut rx = ReadBuffer::new([0u8; 256]);
-            let chunks = chunks_of(&mut conn, &mut rx, &wire, read).unwrap();
+            let (_, chunks) = receive_in_reads(Config::default(), &wire, read).unwrap();
             assert_eq!(chunks, [(100, true); 3], "reads of {read}");
         }
     }
@@ -263,9 +249,7 @@ mod tests {
             (&unmasked[..], Config::default(), Error::UnmaskedFrame),
             (too_large, Config::default().max_message_size(50), Error::MessageTooLarge),
         ] {
-            let mut conn = Connection::server(config);
-            let mut rx = ReadBuffer::new([0u8; 256]);
-            assert_eq!(chunks_of(&mut conn, &mut rx, wire, 1), Err(error));
+            assert_eq!(receive_in_reads(config, wire, 1), Err(error));
         }
     }
 
