@@ -228,21 +228,26 @@ impl<R: RngCore> Connection<R> {
             let ahead = if frame.skip { 0 } else { frame.len - frame.offset };
             return usize::try_from(ahead).unwrap_or(usize::MAX).min(most);
         }
-        // Frames that are there whole, the usual case, are told apart from the length
-        // bytes alone; the header is read and checked only when waiting may be worth it.
-        let mask = |b1: u8| if b1 & 0x80 != 0 { 4 } else { 0 };
-        let total = match *pending {
-            [_, b1, ..] if b1 & 0x7F <= 125 => 2 + mask(b1) + usize::from(b1 & 0x7F),
-            [_, b1, hi, lo, ..] if b1 & 0x7F == 126 => {
-                4 + mask(b1) + usize::from(u16::from_be_bytes([hi, lo]))
-            }
-            _ => return 0,
+        // The length bytes tell the header's size, and the frame's: frames that are there
+        // whole, the usual case, go at once; a header cut short waits for its rest (the
+        // connection would take nothing of it either). Only a frame that is not there
+        // whole has its header read and checked.
+        let [_, b1, ..] = *pending else { return 0 };
+        let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
+        let (header_len, total) = match (b1 & 0x7F, pending) {
+            (126, [_, _, hi, lo, ..]) => (4 + mask, 4 + mask + usize::from(u16::from_be_bytes([*hi, *lo]))),
+            (126, _) => (4 + mask, usize::MAX),
+            (127, _) => (10 + mask, usize::MAX),
+            (len, _) => (2 + mask, 2 + mask + usize::from(len)),
         };
-        if total <= pending.len() || total > most || !self.state.reading() {
+        if total <= pending.len() || !self.state.reading() {
             return 0;
         }
+        if pending.len() < header_len {
+            return header_len;
+        }
         match FrameHeader::decode(pending) {
-            Ok(Some((header, _))) if self.check(&header).is_ok() => total,
+            Ok(Some((header, _))) if total <= most && self.check(&header).is_ok() => total,
             _ => 0,
         }
     }
