@@ -221,8 +221,8 @@ impl<R: RngCore> Connection<R> {
 
     /// How many bytes, `pending` among them, a receive buffer may gather before it hands
     /// them over, if at most `most`: the rest of a delivered payload; between frames, a
-    /// whole frame this connection would accept. 0: hand them over now (a whole frame,
-    /// a header not yet complete or refused, a skipped payload).
+    /// whole frame this connection would accept, or the rest of a header. 0: hand them
+    /// over now (a whole frame, a refused header, a skipped payload).
     pub(crate) fn worth_waiting_for(&self, pending: &[u8], most: usize) -> usize {
         if let Some(frame) = self.incoming {
             let ahead = if frame.skip { 0 } else { frame.len - frame.offset };
