@@ -198,12 +198,18 @@ mod tests {
         let mut conn = Connection::server(config);
         let mut rx = ReadBuffer::new([0u8; 256]);
         let (mut data, mut chunks) = (Vec::new(), Vec::new());
-        for piece in wire.chunks(read) {
-            rx.fill(|spare| {
-                spare[..piece.len()].copy_from_slice(piece);
-                Ok::<_, ()>(piece.len())
-            })
-            .unwrap();
+        let mut rest = wire;
+        while !rest.is_empty() {
+            // A read fills at most the spare room, as a socket's would.
+            let n = rx
+                .fill(|spare| {
+                    let n = read.min(spare.len()).min(rest.len());
+                    spare[..n].copy_from_slice(&rest[..n]);
+                    Ok::<_, ()>(n)
+                })
+                .unwrap();
+            assert!(n > 0, "the buffer filled up with nothing to deliver");
+            rest = &rest[n..];
             while let Some(event) = rx.receive(&mut conn)? {
                 if let Event::Data { payload, fin, .. } = event {
                     data.extend_from_slice(payload);
@@ -250,6 +256,31 @@ mod tests {
             (too_large, Config::default().max_message_size(50), Error::MessageTooLarge),
         ] {
             assert_eq!(receive_in_reads(config, wire, 1), Err(error));
+        }
+    }
+
+    /// A masked binary frame of `len` bytes `0, 1, 2, …`, its length in the fewest bytes.
+    fn short_or_long_frame(len: u16) -> Vec<u8> {
+        let mut wire = binary_frame(len);
+        if len <= 125 {
+            wire.splice(1..4, [0x80 | len as u8]);
+        }
+        wire
+    }
+
+    proptest::proptest! {
+        /// Frames of any length up to beyond half the buffer, read in pieces of any size:
+        /// every payload byte comes out once, in order, and each frame ends with a fin.
+        #[test]
+        fn any_frames_in_any_reads_come_out_whole(
+            lens in proptest::collection::vec(0u16..300, 1..8),
+            read in 1usize..200,
+        ) {
+            let wire: Vec<u8> = lens.iter().flat_map(|&len| short_or_long_frame(len)).collect();
+            let expected: Vec<u8> = lens.iter().flat_map(|&len| (0..len).map(|i| i as u8)).collect();
+            let (data, chunks) = receive_in_reads(Config::default(), &wire, read).unwrap();
+            proptest::prop_assert_eq!(data, expected);
+            proptest::prop_assert_eq!(chunks.iter().filter(|&&(_, fin)| fin).count(), lens.len());
         }
     }
 
