@@ -127,6 +127,24 @@ impl FrameHeader {
         Ok(Some((header, bytes.len() - rest.len())))
     }
 
+    /// The length of the header at the start of `bytes` and of its whole frame, read from
+    /// the length bytes without decoding the rest: `None` before the second byte. The
+    /// frame's length is `usize::MAX` while a 16-bit length is cut short, and for 64-bit
+    /// lengths (no receive buffer holds such a frame).
+    #[inline]
+    pub(crate) fn sizes(bytes: &[u8]) -> Option<(usize, usize)> {
+        let [_, b1, ..] = *bytes else { return None };
+        let mask = if b1 & field::MASK != 0 { 4 } else { 0 };
+        Some(match (b1 & field::LEN, bytes) {
+            (field::LEN_16, [_, _, hi, lo, ..]) => {
+                (4 + mask, 4 + mask + usize::from(u16::from_be_bytes([*hi, *lo])))
+            }
+            (field::LEN_16, _) => (4 + mask, usize::MAX),
+            (field::LEN_64, _) => (10 + mask, usize::MAX),
+            (len, _) => (2 + mask, 2 + mask + usize::from(len)),
+        })
+    }
+
     /// Encoded length of this header.
     pub const fn encoded_len(&self) -> usize {
         let ext = if self.len < field::LEN_16 as u64 {
@@ -298,6 +316,20 @@ mod tests {
             let n = h.encode(&mut out).unwrap();
             proptest::prop_assert_eq!(n, h.encoded_len());
             proptest::prop_assert_eq!(FrameHeader::decode(&out[..n]), Ok(Some((h, n))));
+        }
+
+        #[test]
+        fn sizes_read_from_the_length_bytes_match_the_header(mask: Option<[u8; 4]>, len in 0u64..(1 << 63), cut in 0usize..MAX_HEADER_LEN) {
+            let h = FrameHeader { fin: true, rsv: 0, opcode: Opcode::Binary, mask, len };
+            let mut out = [0u8; MAX_HEADER_LEN];
+            let n = h.encode(&mut out).unwrap();
+            let total = if len <= u64::from(u16::MAX) { n + len as usize } else { usize::MAX };
+            let expected = match cut.min(n) {
+                0 | 1 => None,
+                2 | 3 if len > 125 && len <= u64::from(u16::MAX) => Some((n, usize::MAX)),
+                _ => Some((n, total)),
+            };
+            proptest::prop_assert_eq!(FrameHeader::sizes(&out[..cut.min(n)]), expected);
         }
     }
 }

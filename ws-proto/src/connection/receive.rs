@@ -230,24 +230,20 @@ impl<R: RngCore> Connection<R> {
         }
         // The length bytes tell the header's size, and the frame's: frames that are there
         // whole, the usual case, go at once; a header cut short waits for its rest (the
-        // connection would take nothing of it either). Only a frame that is not there
-        // whole has its header read and checked.
-        let [_, b1, ..] = *pending else { return 0 };
-        let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
-        let (header_len, total) = match (b1 & 0x7F, pending) {
-            (126, [_, _, hi, lo, ..]) => (4 + mask, 4 + mask + usize::from(u16::from_be_bytes([*hi, *lo]))),
-            (126, _) => (4 + mask, usize::MAX),
-            (127, _) => (10 + mask, usize::MAX),
-            (len, _) => (2 + mask, 2 + mask + usize::from(len)),
-        };
+        // connection would take nothing of it either). Only a short frame that is not
+        // there whole has its header read and checked; a longer one goes as it comes.
+        let Some((header_len, total)) = FrameHeader::sizes(pending) else { return 0 };
         if total <= pending.len() || !self.state.reading() {
             return 0;
         }
         if pending.len() < header_len {
             return header_len;
         }
+        if total > most {
+            return 0;
+        }
         match FrameHeader::decode(pending) {
-            Ok(Some((header, _))) if total <= most && self.check(&header).is_ok() => total,
+            Ok(Some((header, _))) if self.check(&header).is_ok() => total,
             _ => 0,
         }
     }
