@@ -143,10 +143,10 @@ const fn sequence_len(lead: u8) -> usize {
 /// 125 bytes of text that is not all ASCII.
 pub fn validate_complete(bytes: &[u8]) -> Result<&str, Error> {
     #[cfg(simd_host)]
-    let checked = simdutf8::basic::from_utf8(bytes).map_err(|_| Error::InvalidUtf8);
+    let checked = simdutf8::basic::from_utf8(bytes);
     #[cfg(not(simd_host))]
-    let checked = core::str::from_utf8(bytes).map_err(|_| Error::InvalidUtf8);
-    checked
+    let checked = core::str::from_utf8(bytes);
+    checked.map_err(|_| Error::InvalidUtf8)
 }
 
 #[cfg(test)]
