@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use benches::{
     masked_stream, payload, receive_group, send_group, Kind, Wire, XorShift, CHOPS, HANDSHAKE_GROUP,
-    HANDSHAKE_REQUEST, RECEIVE_STREAM_BYTES, SEND_STREAM_BYTES, SIZES, TEXT_CHOPS,
+    HANDSHAKE_REQUEST, RECEIVE_STREAM_BYTES, SEND_STREAM_BYTES, SIZES, TEXT_CHOPS, UTF8_CHECK,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use futures_util::SinkExt as _;
@@ -370,6 +370,20 @@ fn receive(c: &mut Criterion) {
                     )
                 });
                 group.bench_function("memcpy", |b| b.iter(|| memcpy_chops(src, &mut rx, chop)));
+                if kind == Kind::Text && size == 64 << 10 && chop == src.len() {
+                    // Not a receiver: simdutf8's check of every message, nothing else (the
+                    // text target's size). No receiver that validates with it can deliver
+                    // the stream faster.
+                    group.bench_function(UTF8_CHECK, |b| {
+                        b.iter(|| {
+                            for _ in 0..wire.frames {
+                                black_box(
+                                    simdutf8::basic::from_utf8(black_box(&wire.payload)).expect("valid text"),
+                                );
+                            }
+                        })
+                    });
+                }
                 group.finish();
             }
         }

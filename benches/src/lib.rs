@@ -35,6 +35,10 @@ pub const IMPLS: [&str; 7] =
 /// The peers (not ws-proto, not memcpy) that the "best peer" ratio is taken over.
 pub const PEERS: [&str; 4] = ["tungstenite", "embedded-websocket", "fastwebsockets", "yawc"];
 
+/// In the text 64 KiB group fed whole, beside the receivers: simdutf8's check of every
+/// message alone, the bound on a receiver that validates with it.
+pub const UTF8_CHECK: &str = "simdutf8-check";
+
 /// Text or binary data frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
