@@ -31,20 +31,43 @@ pub fn apply(data: &mut [u8], key: [u8; 4], offset: u64) {
 #[cfg(target_pointer_width = "64")]
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: u64) {
+    let n = dst.len().min(src.len());
+    let (Some(dst), Some(src)) = (dst.get_mut(..n), src.get(..n)) else { return };
     let key = rotate(key, offset);
     let word = repeat(key);
-    let mut dst_words = dst.chunks_exact_mut(WORD);
-    let mut src_words = src.chunks_exact(WORD);
+    // 64 bytes at a time first: the compiler turns each block into four 16-byte vector
+    // XORs with one loop test (word by word, it tests every 32 bytes). Not in `apply`:
+    // in place, on a payload streaming from memory, the shorter loop is the faster one.
+    let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
+    let mut src_blocks = src.chunks_exact(BLOCK);
+    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+        for (d, s) in d.chunks_exact_mut(WORD).zip(s.chunks_exact(WORD)) {
+            copy_xor_word(d, s, word);
+        }
+    }
+    let mut dst_words = dst_blocks.into_remainder().chunks_exact_mut(WORD);
+    let mut src_words = src_blocks.remainder().chunks_exact(WORD);
     for (d, s) in (&mut dst_words).zip(&mut src_words) {
-        let mut bytes = [0u8; WORD];
-        bytes.copy_from_slice(s);
-        d.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+        copy_xor_word(d, s, word);
     }
     // As in `apply`, the tails start at a multiple of 4: the key is in phase.
     let tails = dst_words.into_remainder().iter_mut().zip(src_words.remainder());
     for ((d, s), k) in tails.zip(key.iter().cycle()) {
         *d = s ^ k;
     }
+}
+
+/// The block `copy_masked` takes at a time.
+#[cfg(target_pointer_width = "64")]
+const BLOCK: usize = 64;
+
+/// Writes a word-long `src` XORed with `word` into `dst`, as long.
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn copy_xor_word(dst: &mut [u8], src: &[u8], word: Word) {
+    let mut bytes = [0u8; WORD];
+    bytes.copy_from_slice(src);
+    dst.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
 }
 
 #[cfg(target_pointer_width = "64")]
@@ -92,12 +115,16 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     proptest::proptest! {
         #[test]
-        fn copy_masked_equals_copy_then_mask(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+        fn copy_masked_equals_copy_then_mask(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
                                              key in proptest::prelude::any::<[u8; 4]>(),
-                                             offset in 0u64..8) {
-            let mut expected = data.clone();
+                                             offset in 0u64..8,
+                                             room in 0usize..300) {
+            // Into a destination shorter, as long or longer: the shorter length is copied.
+            let n = data.len().min(room);
+            let mut expected = data[..n].to_vec();
             naive(&mut expected, key, offset);
-            let mut got = vec![0u8; data.len()];
+            expected.resize(room, 0xAA);
+            let mut got = vec![0xAA; room];
             copy_masked(&mut got, &data, key, offset);
             proptest::prop_assert_eq!(got, expected);
         }
