@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures_util::{SinkExt, StreamExt};
-use ws_io::Message;
+use ws_io::{CloseCode, Message};
 
 const PAYLOAD: &str = "a sixteen byte m";
 const CLIENTS: usize = 10;
@@ -116,6 +116,8 @@ fn tokio_tungstenite_server() -> SocketAddr {
 trait Client: Sized {
     fn connect(addr: SocketAddr) -> Self;
     fn round_trip(&mut self);
+    /// The closing handshake, so that servers see a clean end rather than a dropped peer.
+    fn close(self);
 }
 
 struct WsIoBlocking(ws_io::std::Client, Vec<u8>);
@@ -129,6 +131,10 @@ impl Client for WsIoBlocking {
         self.0.send(Message::text(PAYLOAD)).unwrap();
         let echo = self.0.recv(&mut self.1).unwrap();
         assert!(matches!(echo, Some(Message::Text(PAYLOAD))));
+    }
+
+    fn close(mut self) {
+        self.0.close(CloseCode::NORMAL, "").unwrap();
     }
 }
 
@@ -149,6 +155,11 @@ impl Client for WsIoTokio {
             assert!(matches!(echo, Some(Message::Text(PAYLOAD))));
         });
     }
+
+    fn close(self) {
+        let Self(rt, mut ws, _) = self;
+        rt.block_on(ws.close(CloseCode::NORMAL, "")).unwrap();
+    }
 }
 
 struct Tungstenite(tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>);
@@ -166,6 +177,18 @@ impl Client for Tungstenite {
         self.0.send(tungstenite::Message::text(PAYLOAD)).unwrap();
         let echo = self.0.read().unwrap();
         assert_eq!(echo.to_text().unwrap(), PAYLOAD);
+    }
+
+    fn close(mut self) {
+        self.0.close(None).unwrap();
+        // Reads until the server's close has come back and the connection is over.
+        loop {
+            match self.0.read() {
+                Ok(_) => {}
+                Err(tungstenite::Error::ConnectionClosed) => return,
+                Err(e) => panic!("closing: {e}"),
+            }
+        }
     }
 }
 
@@ -190,6 +213,16 @@ impl Client for TokioTungstenite {
             ws.send(tungstenite::Message::text(PAYLOAD)).await.unwrap();
             let echo = ws.next().await.unwrap().unwrap();
             assert_eq!(echo.to_text().unwrap(), PAYLOAD);
+        });
+    }
+
+    fn close(self) {
+        let Self(rt, mut ws) = self;
+        rt.block_on(async {
+            ws.close(None).await.unwrap();
+            while let Some(message) = ws.next().await {
+                message.unwrap();
+            }
         });
     }
 }
@@ -238,6 +271,15 @@ impl Raw {
         self.0.read_exact(&mut echo).unwrap();
         assert_eq!(&echo[2..], PAYLOAD.as_bytes());
     }
+
+    /// Sends a close (1000, masked with a zero key) and reads the server's: 88 02 03 e8.
+    fn close(mut self) {
+        use std::io::{Read, Write};
+        self.0.write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]).unwrap();
+        let mut close = [0u8; 4];
+        self.0.read_exact(&mut close).unwrap();
+        assert_eq!(close, [0x88, 0x02, 0x03, 0xe8]);
+    }
 }
 
 /// Ten clients, each on its own thread, each sending `PER_CLIENT` messages one echo at a
@@ -254,6 +296,8 @@ fn ten_clients(addr: SocketAddr, iters: u64) -> Duration {
                     client.round_trip();
                 }
                 done.wait();
+                // After the clock stops.
+                client.close();
             });
         }
         start.wait();
@@ -269,6 +313,7 @@ fn one<C: Client>(c: &mut Criterion, group: &str, name: &str, addr: SocketAddr) 
     let mut client = C::connect(addr);
     g.bench_function(BenchmarkId::new(name, "16B"), |b| b.iter(|| client.round_trip()));
     g.finish();
+    client.close();
 }
 
 fn many(c: &mut Criterion, name: &str, addr: SocketAddr) {
