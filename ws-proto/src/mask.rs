@@ -41,18 +41,11 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: u64) {
     let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
     let mut src_blocks = src.chunks_exact(BLOCK);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
-        for (d, s) in d.chunks_exact_mut(WORD).zip(s.chunks_exact(WORD)) {
-            copy_xor_word(d, s, word);
-        }
+        copy_xor_words(d, s, word);
     }
-    let mut dst_words = dst_blocks.into_remainder().chunks_exact_mut(WORD);
-    let mut src_words = src_blocks.remainder().chunks_exact(WORD);
-    for (d, s) in (&mut dst_words).zip(&mut src_words) {
-        copy_xor_word(d, s, word);
-    }
+    let (dst_tail, src_tail) = copy_xor_words(dst_blocks.into_remainder(), src_blocks.remainder(), word);
     // As in `apply`, the tails start at a multiple of 4: the key is in phase.
-    let tails = dst_words.into_remainder().iter_mut().zip(src_words.remainder());
-    for ((d, s), k) in tails.zip(key.iter().cycle()) {
+    for ((d, s), k) in dst_tail.iter_mut().zip(src_tail).zip(key.iter().cycle()) {
         *d = s ^ k;
     }
 }
@@ -61,13 +54,19 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: u64) {
 #[cfg(target_pointer_width = "64")]
 const BLOCK: usize = 64;
 
-/// Writes a word-long `src` XORed with `word` into `dst`, as long.
+/// Writes the whole words of `src` XORed with `word` into `dst` (as long); returns the
+/// tails shorter than a word.
 #[cfg(target_pointer_width = "64")]
 #[inline(always)]
-fn copy_xor_word(dst: &mut [u8], src: &[u8], word: Word) {
-    let mut bytes = [0u8; WORD];
-    bytes.copy_from_slice(src);
-    dst.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+fn copy_xor_words<'a>(dst: &'a mut [u8], src: &'a [u8], word: Word) -> (&'a mut [u8], &'a [u8]) {
+    let mut dst_words = dst.chunks_exact_mut(WORD);
+    let mut src_words = src.chunks_exact(WORD);
+    for (d, s) in (&mut dst_words).zip(&mut src_words) {
+        let mut bytes = [0u8; WORD];
+        bytes.copy_from_slice(s);
+        d.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+    }
+    (dst_words.into_remainder(), src_words.remainder())
 }
 
 #[cfg(target_pointer_width = "64")]
