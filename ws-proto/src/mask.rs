@@ -12,9 +12,8 @@ pub fn apply(data: &mut [u8], key: [u8; 4], offset: u64) {
     let word = repeat(key);
     let mut words = data.chunks_exact_mut(WORD);
     for chunk in &mut words {
-        let mut bytes = [0u8; WORD];
-        bytes.copy_from_slice(chunk);
-        chunk.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+        let masked = xor_word(chunk, word);
+        chunk.copy_from_slice(&masked);
     }
     // The tail is shorter than a word and starts at a multiple of 4, so the key is in phase.
     for (byte, k) in words.into_remainder().iter_mut().zip(key.iter().cycle()) {
@@ -62,11 +61,17 @@ fn copy_xor_words<'a>(dst: &'a mut [u8], src: &'a [u8], word: Word) -> (&'a mut 
     let mut dst_words = dst.chunks_exact_mut(WORD);
     let mut src_words = src.chunks_exact(WORD);
     for (d, s) in (&mut dst_words).zip(&mut src_words) {
-        let mut bytes = [0u8; WORD];
-        bytes.copy_from_slice(s);
-        d.copy_from_slice(&(Word::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+        d.copy_from_slice(&xor_word(s, word));
     }
     (dst_words.into_remainder(), src_words.remainder())
+}
+
+/// A word's worth of `bytes` XORed with `word`.
+#[inline(always)]
+fn xor_word(bytes: &[u8], word: Word) -> [u8; WORD] {
+    let mut read = [0u8; WORD];
+    read.copy_from_slice(bytes);
+    (Word::from_ne_bytes(read) ^ word).to_ne_bytes()
 }
 
 #[cfg(target_pointer_width = "64")]
