@@ -439,16 +439,17 @@ fn report(results: &Results) -> String {
         let per_read = |group: &str, name| get(results, group, name).map(|e| e.ns * 64.0 / e.bytes);
         let allowed = per_read(&whole, "ws-proto+copy").map(|ns| 2.0 * ns);
         // What bounds it: each read's copy of the chop (memcpy's own per-chop time) and
-        // the unmasking of its 64 bytes (at the in-place whole rate) come first; the read
-        // call and the buffer's bookkeeping get what is left.
+        // receiving its 64 bytes (at the whole in-place rate: unmasking, and the frame
+        // headers among them) come first; the read call and the buffer's bookkeeping get
+        // what is left.
         let copy = per_read(&chop64, "memcpy");
-        let unmask = per_read(&whole, "ws-proto");
-        let left = allowed.zip(copy).zip(unmask).map(|((a, c), u)| a - c - u);
+        let in_place_whole = per_read(&whole, "ws-proto");
+        let left = allowed.zip(copy).zip(in_place_whole).map(|((a, c), r)| a - c - r);
         let _ = writeln!(
             out,
             "- {} binary frames in 64-byte chops at ≥ half the whole-buffer figure: {} through a \
              `ReadBuffer` ({} of it, ws-proto+copy: {} per read; half the whole figure allows {}, \
-             of which copying the chop alone, memcpy's, takes {} and unmasking its 64 bytes at the \
+             of which copying the chop alone, memcpy's, takes {} and receiving its 64 bytes at the \
              whole in-place rate {}, leaving {} for the read call and the buffer's bookkeeping); \
              {} in place ({}, `Connection::receive`).",
             size_label(size),
@@ -457,7 +458,7 @@ fn report(results: &Results) -> String {
             fmt_ns(per_read(&chop64, "ws-proto+copy")),
             fmt_ns(allowed),
             fmt_ns(copy),
-            fmt_ns(unmask),
+            fmt_ns(in_place_whole),
             fmt_ns(left),
             target(in_place.map(|r| r >= 0.5)),
             fmt_pct(in_place),
